@@ -1,0 +1,292 @@
+"""One settings module for every environment (12-factor).
+
+Every value that varies between deployments comes from the environment, with a safe
+default for a local run. A bad value stops start-up with a message naming the variable.
+`.env.example` lists every variable with a one-line comment.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import django_stubs_ext
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+django_stubs_ext.monkeypatch()  # lets admin.ModelAdmin[Model] etc. work at run time
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"  # runtime state of a local run; ignored by git
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")  # optional; real env vars win
+
+
+def _get(name: str, cast: Any, default: Any) -> Any:
+    """Read one variable and turn any parsing error into a message that names it."""
+    try:
+        return env.get_value(name, cast=cast, default=default)
+    except (ValueError, TypeError, ImproperlyConfigured, KeyError) as exc:
+        raise ImproperlyConfigured(
+            f"Environment variable {name} has an invalid value: {exc}"
+        ) from exc
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = env.str(name, default=str(default)).strip().lower()
+    truthy, falsy = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+    if raw not in truthy | falsy:
+        raise ImproperlyConfigured(
+            f"Environment variable {name} must be true or false, not {raw!r}"
+        )
+    return raw in truthy
+
+
+def _positive_int(name: str, default: int) -> int:
+    value = _get(name, int, default)
+    if value <= 0:
+        raise ImproperlyConfigured(
+            f"Environment variable {name} must be a positive integer"
+        )
+    return int(value)
+
+
+def _secret_key() -> str:
+    key = env.str("SECRET_KEY", default="")
+    if key:
+        if len(key) < 32:
+            raise ImproperlyConfigured(
+                "Environment variable SECRET_KEY must be at least 32 characters"
+            )
+        return key
+    # Local runs only: a random key kept in var/, never committed.
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        VAR_DIR.mkdir(exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+DEBUG = _bool("DEBUG", False)
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS: list[str] = _get(
+    "ALLOWED_HOSTS", list, ["127.0.0.1", "localhost", "[::1]"]
+)
+CSRF_TRUSTED_ORIGINS: list[str] = _get("CSRF_TRUSTED_ORIGINS", list, [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "enquiries",
+    "triage",
+    "casestudies",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: SQLite file by default; DATABASE_URL=postgres://… in production and CI.
+DATABASES = {
+    "default": _get("DATABASE_URL", environ.Env.db_url_config, None)
+    or {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "db.sqlite3")}
+}
+if isinstance(DATABASES["default"], str):  # pragma: no cover - defensive
+    DATABASES["default"] = environ.Env.db_url_config(DATABASES["default"])
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + IMMEDIATE transactions: concurrent writers wait instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
+    VAR_DIR.mkdir(exist_ok=True)
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Broker and cache: Redis when REDIS_URL is set, otherwise embedded (no server).
+REDIS_URL: str = _get("REDIS_URL", str, "")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured(
+        "Environment variable REDIS_URL must start with redis:// or rediss://"
+    )
+BROKER_DIR = VAR_DIR / "broker"
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+        "max_retries": 1,
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "triage",
+        }
+    }
+else:
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+    for _folder in ("queue", "processed"):
+        (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+# Celery: reliable delivery (docs/decisions/0003). Tasks take ids only.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_TIME_LIMIT = 120  # well below the broker visibility timeout (3600 s)
+CELERY_TASK_SOFT_TIME_LIMIT = 90
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE = {
+    "sweep-unclassified": {
+        "task": "triage.tasks.sweep_unclassified",
+        "schedule": 60.0,
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# Email: console by default; EMAIL_URL=smtp+tls://user:pass@host:587 in production.
+_email = _get("EMAIL_URL", environ.Env.email_url_config, "consolemail://")
+if isinstance(_email, str):  # pragma: no cover - defensive
+    _email = environ.Env.email_url_config(_email)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = _get(
+    "DEFAULT_FROM_EMAIL", str, "Innovation Office <innovation@example.org>"
+)
+
+# Public site and service levels.
+SITE_URL: str = _get("SITE_URL", str, "http://127.0.0.1:8000").rstrip("/")
+OFFICE_NAME: str = _get("OFFICE_NAME", str, "Regulatory Innovation Office")
+RESPONSE_TARGET_WORKING_DAYS = _positive_int("RESPONSE_TARGET_WORKING_DAYS", 20)
+STATUS_LINK_VALID_DAYS = _positive_int("STATUS_LINK_VALID_DAYS", 730)
+SUBMIT_RATE_LIMIT_PER_HOUR = _positive_int("SUBMIT_RATE_LIMIT_PER_HOUR", 10)
+STATUS_RATE_LIMIT_PER_HOUR = _positive_int("STATUS_RATE_LIMIT_PER_HOUR", 120)
+UPLOAD_DIR = Path(_get("UPLOAD_DIR", str, str(VAR_DIR / "uploads")))
+MAX_ATTACHMENTS = 5
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Classification.
+CLASSIFIER_DIR = Path(_get("CLASSIFIER_DIR", str, str(VAR_DIR / "models")))
+CLASSIFY_SWEEP_AFTER_SECONDS = _positive_int("CLASSIFY_SWEEP_AFTER_SECONDS", 120)
+CLASSIFY_MAX_ATTEMPTS = _positive_int("CLASSIFY_MAX_ATTEMPTS", 3)
+
+# Auth, sessions, security headers.
+LOGIN_URL = "admin:login"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 8 * 3600
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG and _bool("SECURE_COOKIES", False):
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS: list[Any] = [
+    BASE_DIR / "static",
+    ("govuk", BASE_DIR / "node_modules" / "govuk-frontend" / "dist" / "govuk"),
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+    },
+}
+WHITENOISE_USE_FINDERS = True  # serve straight from node_modules in a local run
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": _get("LOG_LEVEL", str, "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from casestudies.models import CaseStudy
+
+from . import ratelimit, services, taxonomy
+from .forms import KIND_LABELS, EnquiryForm
+from .models import Enquiry
+from .services import StagedFile
+
+DRAFT = "enquiry_draft"
+SUBMITTED = "enquiry_submitted"
+
+
+def _too_many(request: HttpRequest) -> HttpResponse:
+    response = render(request, "enquiries/too_many.html", status=429)
+    response["Retry-After"] = str(ratelimit.WINDOW_SECONDS)
+    return response
+
+
+def _staged(draft: dict[str, Any]) -> list[StagedFile]:
+    return [StagedFile(**item) for item in draft.get("attachments", [])]
+
+
+def start(request: HttpRequest) -> HttpResponse:
+    return render(request, "enquiries/start.html")
+
+
+@require_http_methods(["GET", "POST"])
+def enquiry_form(request: HttpRequest) -> HttpResponse:
+    draft: dict[str, Any] = request.session.get(DRAFT, {})
+    if request.method == "GET":
+        form = EnquiryForm(initial=draft)
+        return render(request, "enquiries/form.html", {"form": form, "draft": draft})
+    limit = settings.SUBMIT_RATE_LIMIT_PER_HOUR * 5
+    ip = ratelimit.client_ip(request)
+    if ratelimit.over_limit(scope="form", key=ip, limit=limit):
+        return _too_many(request)
+    form = EnquiryForm(request.POST, request.FILES)
+    if not form.is_valid():
+        ctx = {"form": form, "draft": draft}
+        return render(request, "enquiries/form.html", ctx, status=400)
+    data = {k: v for k, v in form.cleaned_data.items() if k not in ("attachments",)}
+    uploads = form.cleaned_data["attachments"]
+    if uploads:  # new files replace the ones chosen before
+        services.discard_staged(staged=_staged(draft))
+        staged = [services.stage_upload(upload=u, content_type=k) for u, k in uploads]
+        data["attachments"] = [s.as_dict() for s in staged]
+    else:
+        data["attachments"] = draft.get("attachments", [])
+    request.session[DRAFT] = data
+    return redirect("enquiries:check")
+
+
+@require_http_methods(["GET", "POST"])
+def check_answers(request: HttpRequest) -> HttpResponse:
+    draft: dict[str, Any] | None = request.session.get(DRAFT)
+    if not draft:
+        return redirect("enquiries:form")
+    if request.method == "GET":
+        return render(request, "enquiries/check.html", _check_context(draft))
+    ip = ratelimit.client_ip(request)
+    limit = settings.SUBMIT_RATE_LIMIT_PER_HOUR
+    if ratelimit.over_limit(scope="submit-ip", key=ip, limit=limit) or (
+        ratelimit.over_limit(scope="submit-email", key=draft["email"], limit=limit)
+    ):
+        return _too_many(request)
+    fields = {k: v for k, v in draft.items() if k not in ("attachments", "consent")}
+    fields.pop("website", None)
+    enquiry, token = services.submit_enquiry(**fields, staged=_staged(draft))
+    del request.session[DRAFT]
+    request.session[SUBMITTED] = {"reference": enquiry.reference, "token": token}
+    return redirect("enquiries:submitted")
+
+
+def _check_context(draft: dict[str, Any]) -> dict[str, Any]:
+    text = f"{draft['title']}\n{draft['description']}"
+    return {
+        "draft": draft,
+        "attachments": [
+            {**a, "kind": KIND_LABELS.get(a["content_type"], "")}
+            for a in draft.get("attachments", [])
+        ],
+        "labels": {
+            "organisation_type": taxonomy.label(
+                "organisation_types", draft["organisation_type"]
+            ),
+            "development_stage": taxonomy.label(
+                "development_stages", draft["development_stage"]
+            ),
+            "product_type_guess": taxonomy.label(
+                "product_types", draft["product_type_guess"]
+            )
+            if draft.get("product_type_guess")
+            else "Not sure",
+        },
+        "suggestions": CaseStudy.objects.suggest_for(text, limit=3),
+    }
+
+
+def submitted(request: HttpRequest) -> HttpResponse:
+    done = request.session.pop(SUBMITTED, None)
+    if not done:
+        return redirect("enquiries:start")
+    context = {
+        "reference": done["reference"],
+        "status_url": services.status_url(done["token"]),
+    }
+    return render(request, "enquiries/submitted.html", context)
+
+
+def status(request: HttpRequest, token: str) -> HttpResponse:
+    ip = ratelimit.client_ip(request)
+    limit = settings.STATUS_RATE_LIMIT_PER_HOUR
+    if ratelimit.over_limit(scope="status", key=ip, limit=limit):
+        return _too_many(request)
+    enquiry = Enquiry.objects.by_status_token(token)
+    if enquiry is None:
+        raise Http404("No enquiry")
+    context = {"enquiry": enquiry, "replies": enquiry.replies.all()}
+    return render(request, "enquiries/status.html", context)
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "enquiries/privacy.html")
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "500.html", status=500)

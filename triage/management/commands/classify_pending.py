@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from triage import tasks
+
+
+class Command(BaseCommand):
+    help = "Sweep: re-enqueue stale unclassified enquiries (in-process if the broker is down)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.stdout.write(json.dumps(tasks.sweep()))

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from enquiries.models import Enquiry
+
+
+class ClassifierVersionQuerySet(models.QuerySet["ClassifierVersion"]):
+    def active(self) -> ClassifierVersion | None:
+        return self.filter(is_active=True).first()
+
+
+class ClassifierVersion(models.Model):
+    """A trained model artefact, its digest, its metrics and whether it is live."""
+
+    version = models.CharField(max_length=40, unique=True)
+    path = models.CharField(max_length=500)
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField(default=False)
+    metrics = models.JSONField(default=dict)
+    training_counts = models.JSONField(default=dict)
+
+    objects = ClassifierVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=Q(is_active=True),
+                name="one_active_classifier",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.version
+
+
+class Triage(models.Model):
+    """The model's classification of one enquiry, and the staff-final labels."""
+
+    enquiry = models.OneToOneField(
+        Enquiry, on_delete=models.CASCADE, related_name="triage"
+    )
+    product_type = models.CharField(max_length=32)
+    product_confidence = models.FloatField()
+    product_probabilities = models.JSONField(default=dict)
+    process_types = models.JSONField(default=list)
+    process_confidences = models.JSONField(default=dict)
+    needs_review = models.BooleanField(default=True)
+    explanation = models.JSONField(default=dict)
+    model_version = models.CharField(max_length=40)
+    case_studies = models.JSONField(default=list)
+    classified_at = models.DateTimeField()
+
+    final_product_type = models.CharField(max_length=32, blank=True)
+    final_process_types = models.JSONField(default=list, blank=True)
+    labels_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    labels_confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["needs_review"], name="triage_needs_review_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Triage of {self.enquiry_id}"

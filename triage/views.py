@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from casestudies.models import CaseStudy
+from enquiries import taxonomy
+from enquiries.models import Enquiry
+
+TABS = {
+    "all": ("All", Q()),
+    "needs-review": (
+        "Needs review",
+        Q(triage__needs_review=True) | Q(classification_state=Enquiry.ClassificationState.MANUAL),
+    ),
+    "unclassified": ("Waiting for the model", Q(classification_state=Enquiry.ClassificationState.PENDING)),
+    "new": ("New", Q(status=Enquiry.Status.NEW)),
+    "closed": ("Closed", Q(status__in=[Enquiry.Status.CLOSED, Enquiry.Status.OUT_OF_SCOPE])),
+}
+
+
+@staff_member_required
+def queue(request: HttpRequest) -> HttpResponse:
+    tab = request.GET.get("tab", "all")
+    label, condition = TABS.get(tab, TABS["all"])
+    enquiries = Enquiry.objects.filter(condition).select_related("triage").only(
+        "reference", "title", "organisation_name", "status", "submitted_at",
+        "response_due", "classification_state", "triage__product_type",
+        "triage__product_confidence", "triage__process_types", "triage__needs_review",
+    )  # fmt: skip
+    page = Paginator(enquiries, 50).get_page(request.GET.get("page"))
+    context = {"page": page, "tab": tab, "tabs": {k: v[0] for k, v in TABS.items()}}
+    return render(request, "triage/queue.html", context)
+
+
+@staff_member_required
+def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    enquiry = get_object_or_404(Enquiry.objects.select_related("triage"), reference=reference)
+    triage = getattr(enquiry, "triage", None)
+    suggestions = []
+    if triage is not None:
+        found = CaseStudy.objects.matches_for(f"{enquiry.title}\n{enquiry.description}")
+        suggestions = [{"study": s, "terms": ", ".join(m.terms)} for s, m in found]
+    context = {
+        "enquiry": enquiry,
+        "triage": triage,
+        "product_label": taxonomy.label("product_types", triage.product_type) if triage else "",
+        "process_rows": [
+            {
+                "code": code,
+                "label": taxonomy.label("process_types", code),
+                "confidence": conf,
+                "percent": round(conf * 100),
+                "chosen": code in triage.process_types,
+            }
+            for code, conf in sorted(triage.process_confidences.items(), key=lambda kv: -kv[1])
+        ]
+        if triage
+        else [],
+        "suggestions": suggestions,
+        "events": enquiry.events.select_related("actor"),
+        "attachments": enquiry.attachments.all(),
+    }
+    return render(request, "triage/enquiry.html", context)
