@@ -65,7 +65,7 @@ def parse_case_study(line: str, *, number: int) -> dict[str, Any]:
 
 
 def import_case_studies(*, lines: Iterable[str]) -> tuple[int, int]:
-    """Validate every line first, then upsert by slug as published, in one transaction."""
+    """Validate every line, then upsert by slug as published, in one transaction."""
     rows = [
         parse_case_study(line, number=n)
         for n, line in enumerate(lines, 1)
@@ -74,7 +74,9 @@ def import_case_studies(*, lines: Iterable[str]) -> tuple[int, int]:
     seen: set[str] = set()
     for number, row in enumerate(rows, 1):
         if row["slug"] in seen:
-            raise ImportError_(f"line {number}: field 'slug': duplicate {row['slug']!r}")
+            raise ImportError_(
+                f"line {number}: field 'slug': duplicate {row['slug']!r}"
+            )
         seen.add(row["slug"])
     created = updated = 0
     with transaction.atomic():

@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import django
 import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -125,6 +126,11 @@ DATABASES = {
 }
 if isinstance(DATABASES["default"], str):  # pragma: no cover - defensive
     DATABASES["default"] = environ.Env.db_url_config(DATABASES["default"])
+_SUPPORTED_DATABASES = ("django.db.backends.sqlite3", "django.db.backends.postgresql")
+if DATABASES["default"].get("ENGINE") not in _SUPPORTED_DATABASES:
+    raise ImproperlyConfigured(
+        "Environment variable DATABASE_URL must be a postgres:// or sqlite:/// URL"
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + IMMEDIATE transactions: concurrent writers wait instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -211,14 +217,33 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 _email = _get("EMAIL_URL", environ.Env.email_url_config, "consolemail://")
 if isinstance(_email, str):  # pragma: no cover - defensive
     _email = environ.Env.email_url_config(_email)
-EMAIL_BACKEND = _email["EMAIL_BACKEND"]
-EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = _email.get("EMAIL_PORT", 25)
-EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
-EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
-EMAIL_TIMEOUT = 10
+if django.VERSION >= (6, 1):  # MAILERS replaces EMAIL_* from Django 6.1
+    _smtp = "smtp" in _email["EMAIL_BACKEND"]
+    MAILERS = {
+        "default": {
+            "BACKEND": _email["EMAIL_BACKEND"],
+            "OPTIONS": {
+                "host": _email.get("EMAIL_HOST") or "localhost",
+                "port": _email.get("EMAIL_PORT") or 25,
+                "username": _email.get("EMAIL_HOST_USER", ""),
+                "password": _email.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": bool(_email.get("EMAIL_USE_TLS")),
+                "use_ssl": bool(_email.get("EMAIL_USE_SSL")),
+                "timeout": 10,
+            }
+            if _smtp
+            else {},
+        }
+    }
+else:  # pragma: no cover - Django 5.2 on Python 3.11
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+    EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+    EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+    EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = _get(
     "DEFAULT_FROM_EMAIL", str, "Innovation Office <innovation@example.org>"
 )
@@ -269,7 +294,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(_get("STATIC_ROOT", str, str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS: list[Any] = [
     BASE_DIR / "static",
     ("govuk", BASE_DIR / "node_modules" / "govuk-frontend" / "dist" / "govuk"),
@@ -285,7 +311,9 @@ WHITENOISE_USE_FINDERS = True  # serve straight from node_modules in a local run
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": _get("LOG_LEVEL", str, "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},

@@ -22,7 +22,7 @@ KIND_LABELS = {
 }
 
 
-def sniff_content_type(upload: UploadedFile) -> str | None:
+def sniff_content_type(upload: UploadedFile[Any]) -> str | None:
     """The real type of an upload from its bytes, or None if it is not allowed."""
     upload.seek(0)
     head = upload.read(8)
@@ -55,7 +55,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     widget = MultipleFileInput
 
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile[Any]]:
         if not data:
             return []
         files = data if isinstance(data, list | tuple) else [data]
@@ -167,8 +167,8 @@ class EnquiryForm(forms.Form):
             )
         return text
 
-    def clean_attachments(self) -> list[tuple[UploadedFile, str]]:
-        files: list[UploadedFile] = self.cleaned_data.get("attachments") or []
+    def clean_attachments(self) -> list[tuple[UploadedFile[Any], str]]:
+        files: list[UploadedFile[Any]] = self.cleaned_data.get("attachments") or []
         if len(files) > settings.MAX_ATTACHMENTS:
             raise forms.ValidationError(
                 f"Select {settings.MAX_ATTACHMENTS} files or fewer "

@@ -69,7 +69,6 @@ class EnquiryStatus(models.TextChoices):
     OUT_OF_SCOPE = "out-of-scope", "Out of scope"
 
 
-
 class ClassificationState(models.TextChoices):
     PENDING = "pending", "Waiting for classification"
     CLASSIFIED = "classified", "Classified"
@@ -177,7 +176,9 @@ class Attachment(models.Model):
 class Reply(models.Model):
     """A response the office sent to the enquirer; shown on the status page."""
 
-    enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="replies")
+    enquiry = models.ForeignKey(
+        Enquiry, on_delete=models.CASCADE, related_name="replies"
+    )
     body = models.TextField()
     sent_at = models.DateTimeField(default=timezone.now)
     sent_by = models.ForeignKey(
@@ -195,7 +196,9 @@ class Reply(models.Model):
 class Event(models.Model):
     """The audit trail: every change to an enquiry, with who, when, old and new."""
 
-    enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="events")
+    enquiry = models.ForeignKey(
+        Enquiry, on_delete=models.CASCADE, related_name="events"
+    )
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.SET_NULL

@@ -12,7 +12,7 @@ WINDOW_SECONDS = 3600
 
 
 def client_ip(request: HttpRequest) -> str:
-    # Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
+    # Behind a proxy, have it set REMOTE_ADDR (gunicorn --forwarded-allow-ips).
     return str(request.META.get("REMOTE_ADDR", "unknown"))
 
 
@@ -22,7 +22,7 @@ def over_limit(*, scope: str, key: str, limit: int) -> bool:
     digest = hashlib.sha256(key.strip().lower().encode()).hexdigest()[:32]
     cache_key = f"rl:{scope}:{digest}:{window}"
     if cache.add(cache_key, 1, WINDOW_SECONDS):
-        return 1 > limit
+        return limit < 1
     try:
         count = cache.incr(cache_key)
     except ValueError:  # expired between add and incr

@@ -50,7 +50,7 @@ def _upload_path(*parts: str) -> Path:
     return path
 
 
-def stage_upload(*, upload: UploadedFile, content_type: str) -> StagedFile:
+def stage_upload(*, upload: UploadedFile[Any], content_type: str) -> StagedFile:
     """Write an upload under a random name outside any web-served folder."""
     stored_name = secrets.token_hex(16)
     digest = hashlib.sha256()

@@ -117,9 +117,11 @@ def _process_lr() -> LogisticRegression:
     return LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced")
 
 
-def _folds(labels: Sequence[str]) -> StratifiedKFold:
+def _folds(labels: Sequence[str] | np.ndarray) -> StratifiedKFold:
     smallest = min(np.unique(np.asarray(labels), return_counts=True)[1])
-    return StratifiedKFold(n_splits=max(2, min(5, smallest)), shuffle=True, random_state=7)
+    return StratifiedKFold(
+        n_splits=max(2, min(5, smallest)), shuffle=True, random_state=7
+    )
 
 
 def _best_threshold(scores: np.ndarray, truth: np.ndarray) -> float:
@@ -135,7 +137,10 @@ def _best_threshold(scores: np.ndarray, truth: np.ndarray) -> float:
 
 
 def review_thresholds(
-    confidence: np.ndarray, predicted: np.ndarray, truth: np.ndarray, classes: Sequence[str]
+    confidence: np.ndarray,
+    predicted: np.ndarray,
+    truth: np.ndarray,
+    classes: Sequence[str],
 ) -> dict[str, float]:
     """Per class, the lowest confidence above which predictions are >= 98% correct.
 
@@ -198,14 +203,18 @@ def train(
         if truth.sum() < 3:
             continue
         lr = _process_lr()
-        scores = cross_val_predict(lr, X, truth, cv=_folds(truth.astype(str)), method="predict_proba")[:, 1]
+        scores = cross_val_predict(
+            lr, X, truth, cv=_folds(truth.astype(str)), method="predict_proba"
+        )[:, 1]
         process_oof[code] = scores
         process_thresholds[code] = _best_threshold(scores, truth)
         lr.fit(X, truth)
         lr.coef_ = np.asfortranarray(lr.coef_)
         process_models[code] = lr
 
-    metrics = _cv_metrics(y, cal_pred, cal_conf, review, processes, process_oof, process_thresholds)
+    metrics = _cv_metrics(
+        y, cal_pred, cal_conf, review, processes, process_oof, process_thresholds
+    )
     metrics["train_seconds"] = round(time.perf_counter() - started, 2)
     metrics["n_examples"] = len(examples)
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid() % 1000:03d}"
@@ -226,7 +235,7 @@ def train(
 def _softmax(scores: np.ndarray) -> np.ndarray:
     shifted = scores - scores.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
-    return exp / exp.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
+    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def _fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
@@ -249,18 +258,22 @@ def _cv_metrics(
     process_oof: dict[str, np.ndarray],
     thresholds: dict[str, float],
 ) -> dict[str, Any]:
-    accepted = np.asarray([c >= review[p] for p, c in zip(cal_pred, cal_conf, strict=True)])
+    accepted = np.asarray(
+        [c >= review[p] for p, c in zip(cal_pred, cal_conf, strict=True)]
+    )
     tp = fp = fn = 0
     for code, scores in process_oof.items():
-        truth = np.asarray([code in p for p in processes])
-        pred = scores >= thresholds[code]
+        truth = np.asarray([code in p for p in processes], dtype=bool)
+        pred = np.asarray(scores >= thresholds[code], dtype=bool)
         tp += int(np.sum(pred & truth))
         fp += int(np.sum(pred & ~truth))
         fn += int(np.sum(~pred & truth))
     return {
         "cv_product_accuracy": round(float(np.mean(cal_pred == y)), 4),
         "cv_accepted_share": round(float(accepted.mean()), 4),
-        "cv_accepted_accuracy": round(float(np.mean(cal_pred[accepted] == y[accepted])), 4)
+        "cv_accepted_accuracy": round(
+            float(np.mean(cal_pred[accepted] == y[accepted])), 4
+        )
         if accepted.any()
         else None,
         "cv_process_micro_f1": round(2 * tp / max(1, 2 * tp + fp + fn), 4),
@@ -304,7 +317,9 @@ def predict_many(model: Model, examples: Sequence[Example]) -> list[Prediction]:
     return results
 
 
-def _top_terms(row: sparse.csr_matrix, weights: np.ndarray, names: np.ndarray, n: int = 5) -> list[str]:
+def _top_terms(
+    row: sparse.csr_matrix, weights: np.ndarray, names: np.ndarray, n: int = 5
+) -> list[str]:
     contrib = row.data * weights[row.indices]
     order = np.argsort(-contrib)
     terms: list[str] = []
@@ -317,9 +332,13 @@ def _top_terms(row: sparse.csr_matrix, weights: np.ndarray, names: np.ndarray, n
     return terms
 
 
-def _explain(model: Model, row: sparse.csr_matrix, best: int, chosen: tuple[str, ...]) -> dict[str, list[str]]:
+def _explain(
+    model: Model, row: sparse.csr_matrix, best: int, chosen: tuple[str, ...]
+) -> dict[str, list[str]]:
     names = model.feature_names
-    explanation = {model.product_classes[best]: _top_terms(row, model.product.coef_[best], names)}
+    explanation = {
+        model.product_classes[best]: _top_terms(row, model.product.coef_[best], names)
+    }
     for code in chosen:
         explanation[code] = _top_terms(row, model.process[code].coef_[0], names, n=3)
     return explanation

@@ -133,8 +133,14 @@ def claim_stale_unclassified(*, limit: int = 200) -> tuple[list[int], list[int]]
             Enquiry.objects.filter(
                 pk=pk, classification_state=Enquiry.ClassificationState.PENDING
             )
-            .filter(Q(classify_enqueued_at__isnull=True) | Q(classify_enqueued_at__lt=cutoff))
-            .update(classify_attempts=F("classify_attempts") + 1, classify_enqueued_at=timezone.now())
+            .filter(
+                Q(classify_enqueued_at__isnull=True)
+                | Q(classify_enqueued_at__lt=cutoff)
+            )
+            .update(
+                classify_attempts=F("classify_attempts") + 1,
+                classify_enqueued_at=timezone.now(),
+            )
         )
         if claimed:  # another sweeper did not get there first
             retry.append(pk)
@@ -155,7 +161,9 @@ def read_corpus(directory: Path = CORPUS_DIR) -> list[dict[str, object]]:
     return rows
 
 
-def train_classifier(*, activate: bool = True, corpus: Path = CORPUS_DIR) -> ClassifierVersion:
+def train_classifier(
+    *, activate: bool = True, corpus: Path = CORPUS_DIR
+) -> ClassifierVersion:
     """Train on the corpus plus staff-confirmed labels; store, record, activate."""
     rows = read_corpus(corpus)
     examples = [
@@ -212,7 +220,9 @@ class BadLine(ValueError):
     """A malformed input line; the message names it."""
 
 
-def parse_enquiry_line(line: str, *, number: int) -> tuple[str, classifier.Example, dict[str, object]]:
+def parse_enquiry_line(
+    line: str, *, number: int
+) -> tuple[str, classifier.Example, dict[str, object]]:
     """One line of enquiries JSONL: (id, example, gold labels or {})."""
     try:
         row = json.loads(line)
@@ -230,13 +240,17 @@ def parse_enquiry_line(line: str, *, number: int) -> tuple[str, classifier.Examp
     if not isinstance(gold, dict):
         raise BadLine(f"line {number}: field 'gold' must be an object")
     example = classifier.Example(
-        row["title"], row["description"],
-        str(row.get("organisation_type") or ""), str(row.get("development_stage") or ""),
-    )  # fmt: skip
+        title=row["title"],
+        description=row["description"],
+        organisation_type=str(row.get("organisation_type") or ""),
+        development_stage=str(row.get("development_stage") or ""),
+    )
     return str(ident), example, gold
 
 
-def read_enquiry_lines(lines: list[str]) -> list[tuple[str, classifier.Example, dict[str, object]]]:
+def read_enquiry_lines(
+    lines: list[str],
+) -> list[tuple[str, classifier.Example, dict[str, object]]]:
     return [
         parse_enquiry_line(line, number=n)
         for n, line in enumerate(lines, 1)

@@ -45,7 +45,11 @@ def sweep() -> dict[str, int]:
         except BrokerError:
             services.classify_enquiry(enquiry_id=enquiry_id)
             in_process += 1
-    return {"requeued": len(retry) - in_process, "in_process": in_process, "flagged": len(flagged)}
+    return {
+        "requeued": len(retry) - in_process,
+        "in_process": in_process,
+        "flagged": len(flagged),
+    }
 
 
 @shared_task(acks_late=True)

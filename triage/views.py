@@ -14,18 +14,25 @@ TABS = {
     "all": ("All", Q()),
     "needs-review": (
         "Needs review",
-        Q(triage__needs_review=True) | Q(classification_state=Enquiry.ClassificationState.MANUAL),
+        Q(triage__needs_review=True)
+        | Q(classification_state=Enquiry.ClassificationState.MANUAL),
     ),
-    "unclassified": ("Waiting for the model", Q(classification_state=Enquiry.ClassificationState.PENDING)),
+    "unclassified": (
+        "Waiting for the model",
+        Q(classification_state=Enquiry.ClassificationState.PENDING),
+    ),
     "new": ("New", Q(status=Enquiry.Status.NEW)),
-    "closed": ("Closed", Q(status__in=[Enquiry.Status.CLOSED, Enquiry.Status.OUT_OF_SCOPE])),
+    "closed": (
+        "Closed",
+        Q(status__in=[Enquiry.Status.CLOSED, Enquiry.Status.OUT_OF_SCOPE]),
+    ),
 }
 
 
 @staff_member_required
 def queue(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("tab", "all")
-    label, condition = TABS.get(tab, TABS["all"])
+    _label, condition = TABS.get(tab, TABS["all"])
     enquiries = Enquiry.objects.filter(condition).select_related("triage").only(
         "reference", "title", "organisation_name", "status", "submitted_at",
         "response_due", "classification_state", "triage__product_type",
@@ -38,7 +45,9 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @staff_member_required
 def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    enquiry = get_object_or_404(Enquiry.objects.select_related("triage"), reference=reference)
+    enquiry = get_object_or_404(
+        Enquiry.objects.select_related("triage"), reference=reference
+    )
     triage = getattr(enquiry, "triage", None)
     suggestions = []
     if triage is not None:
@@ -47,7 +56,9 @@ def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
     context = {
         "enquiry": enquiry,
         "triage": triage,
-        "product_label": taxonomy.label("product_types", triage.product_type) if triage else "",
+        "product_label": taxonomy.label("product_types", triage.product_type)
+        if triage
+        else "",
         "process_rows": [
             {
                 "code": code,
@@ -56,7 +67,9 @@ def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
                 "percent": round(conf * 100),
                 "chosen": code in triage.process_types,
             }
-            for code, conf in sorted(triage.process_confidences.items(), key=lambda kv: -kv[1])
+            for code, conf in sorted(
+                triage.process_confidences.items(), key=lambda kv: -kv[1]
+            )
         ]
         if triage
         else [],

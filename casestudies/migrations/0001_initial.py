@@ -5,33 +5,114 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='CaseStudy',
+            name="CaseStudy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=120, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('summary', models.TextField()),
-                ('body', models.TextField(help_text='Markdown')),
-                ('product_type', models.CharField(choices=[('chemical-medicine', 'Chemical medicine'), ('biological-medicine', 'Biological medicine'), ('advanced-therapy', 'Advanced therapy medicinal product (ATMP)'), ('medical-device', 'Medical device'), ('in-vitro-diagnostic', 'In vitro diagnostic device (IVD)'), ('software-ai-device', 'Software or AI as a medical device'), ('drug-device-combination', 'Drug-device combination'), ('borderline-product', 'Borderline product')], max_length=32)),
-                ('process_types', models.JSONField(blank=True, default=list)),
-                ('organisation_type', models.CharField(blank=True, choices=[('sme', 'Small or medium-sized enterprise'), ('academic', 'University or research institute'), ('large-company', 'Large company'), ('nhs-public-sector', 'NHS or other public sector body'), ('individual', 'Individual'), ('other', 'Other')], max_length=32)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('in-review', 'In review'), ('published', 'Published'), ('withdrawn', 'Withdrawn')], default='draft', max_length=12)),
-                ('published', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=120, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("summary", models.TextField()),
+                ("body", models.TextField(help_text="Markdown")),
+                (
+                    "product_type",
+                    models.CharField(
+                        choices=[
+                            ("chemical-medicine", "Chemical medicine"),
+                            ("biological-medicine", "Biological medicine"),
+                            (
+                                "advanced-therapy",
+                                "Advanced therapy medicinal product (ATMP)",
+                            ),
+                            ("medical-device", "Medical device"),
+                            ("in-vitro-diagnostic", "In vitro diagnostic device (IVD)"),
+                            (
+                                "software-ai-device",
+                                "Software or AI as a medical device",
+                            ),
+                            ("drug-device-combination", "Drug-device combination"),
+                            ("borderline-product", "Borderline product"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("process_types", models.JSONField(blank=True, default=list)),
+                (
+                    "organisation_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("sme", "Small or medium-sized enterprise"),
+                            ("academic", "University or research institute"),
+                            ("large-company", "Large company"),
+                            ("nhs-public-sector", "NHS or other public sector body"),
+                            ("individual", "Individual"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("in-review", "In review"),
+                            ("published", "Published"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="draft",
+                        max_length=12,
+                    ),
+                ),
+                ("published", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
             ],
             options={
-                'verbose_name_plural': 'case studies',
-                'ordering': ['-published', 'title'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'in-review', 'published', 'withdrawn'])), name='casestudy_status_valid'), models.CheckConstraint(condition=models.Q(('product_type__in', ('chemical-medicine', 'biological-medicine', 'advanced-therapy', 'medical-device', 'in-vitro-diagnostic', 'software-ai-device', 'drug-device-combination', 'borderline-product'))), name='casestudy_product_type_valid')],
+                "verbose_name_plural": "case studies",
+                "ordering": ["-published", "title"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "status__in",
+                                ["draft", "in-review", "published", "withdrawn"],
+                            )
+                        ),
+                        name="casestudy_status_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "product_type__in",
+                                (
+                                    "chemical-medicine",
+                                    "biological-medicine",
+                                    "advanced-therapy",
+                                    "medical-device",
+                                    "in-vitro-diagnostic",
+                                    "software-ai-device",
+                                    "drug-device-combination",
+                                    "borderline-product",
+                                ),
+                            )
+                        ),
+                        name="casestudy_product_type_valid",
+                    ),
+                ],
             },
         ),
     ]

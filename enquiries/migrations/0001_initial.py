@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,100 +15,369 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Enquiry',
+            name="Enquiry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(editable=False, max_length=20, unique=True)),
-                ('status_token_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('status_token_expires_at', models.DateTimeField()),
-                ('organisation_name', models.CharField(max_length=200)),
-                ('organisation_type', models.CharField(choices=[('sme', 'Small or medium-sized enterprise'), ('academic', 'University or research institute'), ('large-company', 'Large company'), ('nhs-public-sector', 'NHS or other public sector body'), ('individual', 'Individual'), ('other', 'Other')], max_length=32)),
-                ('contact_name', models.CharField(max_length=200)),
-                ('email', models.EmailField(max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('development_stage', models.CharField(choices=[('idea', 'Idea or concept'), ('early-development', 'Early development or prototype'), ('clinical-evaluation', 'Clinical trial or clinical investigation'), ('pre-submission', 'Preparing an application or submission'), ('on-market', 'Already on the market')], max_length=32)),
-                ('title', models.CharField(max_length=150)),
-                ('description', models.TextField()),
-                ('product_type_guess', models.CharField(blank=True, choices=[('chemical-medicine', 'Chemical medicine'), ('biological-medicine', 'Biological medicine'), ('advanced-therapy', 'Advanced therapy medicinal product (ATMP)'), ('medical-device', 'Medical device'), ('in-vitro-diagnostic', 'In vitro diagnostic device (IVD)'), ('software-ai-device', 'Software or AI as a medical device'), ('drug-device-combination', 'Drug-device combination'), ('borderline-product', 'Borderline product')], max_length=32)),
-                ('confidential', models.BooleanField(default=False)),
-                ('consent_given_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('new', 'New'), ('in-triage', 'In triage'), ('routed', 'Routed to a team'), ('awaiting-enquirer', 'Waiting for your reply'), ('responded', 'Responded'), ('closed', 'Closed'), ('out-of-scope', 'Out of scope')], default='new', max_length=20)),
-                ('submitted_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('response_due', models.DateField()),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('classification_state', models.CharField(choices=[('pending', 'Waiting for classification'), ('classified', 'Classified'), ('manual', 'Flagged for manual triage')], default='pending', max_length=12)),
-                ('classify_attempts', models.PositiveSmallIntegerField(default=0)),
-                ('classify_enqueued_at', models.DateTimeField(blank=True, null=True)),
-                ('classify_error', models.CharField(blank=True, max_length=300)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(editable=False, max_length=20, unique=True),
+                ),
+                (
+                    "status_token_hash",
+                    models.CharField(editable=False, max_length=64, unique=True),
+                ),
+                ("status_token_expires_at", models.DateTimeField()),
+                ("organisation_name", models.CharField(max_length=200)),
+                (
+                    "organisation_type",
+                    models.CharField(
+                        choices=[
+                            ("sme", "Small or medium-sized enterprise"),
+                            ("academic", "University or research institute"),
+                            ("large-company", "Large company"),
+                            ("nhs-public-sector", "NHS or other public sector body"),
+                            ("individual", "Individual"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("contact_name", models.CharField(max_length=200)),
+                ("email", models.EmailField(max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                (
+                    "development_stage",
+                    models.CharField(
+                        choices=[
+                            ("idea", "Idea or concept"),
+                            ("early-development", "Early development or prototype"),
+                            (
+                                "clinical-evaluation",
+                                "Clinical trial or clinical investigation",
+                            ),
+                            (
+                                "pre-submission",
+                                "Preparing an application or submission",
+                            ),
+                            ("on-market", "Already on the market"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("title", models.CharField(max_length=150)),
+                ("description", models.TextField()),
+                (
+                    "product_type_guess",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("chemical-medicine", "Chemical medicine"),
+                            ("biological-medicine", "Biological medicine"),
+                            (
+                                "advanced-therapy",
+                                "Advanced therapy medicinal product (ATMP)",
+                            ),
+                            ("medical-device", "Medical device"),
+                            ("in-vitro-diagnostic", "In vitro diagnostic device (IVD)"),
+                            (
+                                "software-ai-device",
+                                "Software or AI as a medical device",
+                            ),
+                            ("drug-device-combination", "Drug-device combination"),
+                            ("borderline-product", "Borderline product"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("confidential", models.BooleanField(default=False)),
+                ("consent_given_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("in-triage", "In triage"),
+                            ("routed", "Routed to a team"),
+                            ("awaiting-enquirer", "Waiting for your reply"),
+                            ("responded", "Responded"),
+                            ("closed", "Closed"),
+                            ("out-of-scope", "Out of scope"),
+                        ],
+                        default="new",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "submitted_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("response_due", models.DateField()),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "classification_state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for classification"),
+                            ("classified", "Classified"),
+                            ("manual", "Flagged for manual triage"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                    ),
+                ),
+                ("classify_attempts", models.PositiveSmallIntegerField(default=0)),
+                ("classify_enqueued_at", models.DateTimeField(blank=True, null=True)),
+                ("classify_error", models.CharField(blank=True, max_length=300)),
             ],
             options={
-                'verbose_name_plural': 'enquiries',
-                'ordering': ['-submitted_at', '-id'],
-                'indexes': [models.Index(fields=['submitted_at', 'id'], name='enquiry_submitted_idx'), models.Index(fields=['classification_state', 'classify_enqueued_at'], name='enquiry_outbox_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('status__in', ['new', 'in-triage', 'routed', 'awaiting-enquirer', 'responded', 'closed', 'out-of-scope'])), name='enquiry_status_valid'), models.CheckConstraint(condition=models.Q(('classification_state__in', ['pending', 'classified', 'manual'])), name='enquiry_classification_state_valid'), models.CheckConstraint(condition=models.Q(('organisation_type__in', ('sme', 'academic', 'large-company', 'nhs-public-sector', 'individual', 'other'))), name='enquiry_organisation_type_valid'), models.CheckConstraint(condition=models.Q(('development_stage__in', ('idea', 'early-development', 'clinical-evaluation', 'pre-submission', 'on-market'))), name='enquiry_development_stage_valid'), models.CheckConstraint(condition=models.Q(('product_type_guess__in', ('', 'chemical-medicine', 'biological-medicine', 'advanced-therapy', 'medical-device', 'in-vitro-diagnostic', 'software-ai-device', 'drug-device-combination', 'borderline-product'))), name='enquiry_product_guess_valid')],
+                "verbose_name_plural": "enquiries",
+                "ordering": ["-submitted_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["submitted_at", "id"], name="enquiry_submitted_idx"
+                    ),
+                    models.Index(
+                        fields=["classification_state", "classify_enqueued_at"],
+                        name="enquiry_outbox_idx",
+                    ),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "status__in",
+                                [
+                                    "new",
+                                    "in-triage",
+                                    "routed",
+                                    "awaiting-enquirer",
+                                    "responded",
+                                    "closed",
+                                    "out-of-scope",
+                                ],
+                            )
+                        ),
+                        name="enquiry_status_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "classification_state__in",
+                                ["pending", "classified", "manual"],
+                            )
+                        ),
+                        name="enquiry_classification_state_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "organisation_type__in",
+                                (
+                                    "sme",
+                                    "academic",
+                                    "large-company",
+                                    "nhs-public-sector",
+                                    "individual",
+                                    "other",
+                                ),
+                            )
+                        ),
+                        name="enquiry_organisation_type_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "development_stage__in",
+                                (
+                                    "idea",
+                                    "early-development",
+                                    "clinical-evaluation",
+                                    "pre-submission",
+                                    "on-market",
+                                ),
+                            )
+                        ),
+                        name="enquiry_development_stage_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "product_type_guess__in",
+                                (
+                                    "",
+                                    "chemical-medicine",
+                                    "biological-medicine",
+                                    "advanced-therapy",
+                                    "medical-device",
+                                    "in-vitro-diagnostic",
+                                    "software-ai-device",
+                                    "drug-device-combination",
+                                    "borderline-product",
+                                ),
+                            )
+                        ),
+                        name="enquiry_product_guess_valid",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('original_name', models.CharField(max_length=255)),
-                ('stored_name', models.CharField(max_length=64, unique=True)),
-                ('content_type', models.CharField(max_length=100)),
-                ('size', models.PositiveIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('enquiry', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='enquiries.enquiry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("original_name", models.CharField(max_length=255)),
+                ("stored_name", models.CharField(max_length=64, unique=True)),
+                ("content_type", models.CharField(max_length=100)),
+                ("size", models.PositiveIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                (
+                    "enquiry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="enquiries.enquiry",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Reply',
+            name="Reply",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField()),
-                ('sent_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('enquiry', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='replies', to='enquiries.enquiry')),
-                ('sent_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("body", models.TextField()),
+                ("sent_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "enquiry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="replies",
+                        to="enquiries.enquiry",
+                    ),
+                ),
+                (
+                    "sent_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'replies',
-                'ordering': ['sent_at', 'id'],
+                "verbose_name_plural": "replies",
+                "ordering": ["sent_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='TaxonomyTerm',
+            name="TaxonomyTerm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('product_types', 'Product type'), ('process_types', 'Process type'), ('organisation_types', 'Organisation type'), ('development_stages', 'Development stage')], max_length=32)),
-                ('code', models.SlugField(max_length=64)),
-                ('label', models.CharField(max_length=200)),
-                ('definition', models.TextField(blank=True)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("product_types", "Product type"),
+                            ("process_types", "Process type"),
+                            ("organisation_types", "Organisation type"),
+                            ("development_stages", "Development stage"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("code", models.SlugField(max_length=64)),
+                ("label", models.CharField(max_length=200)),
+                ("definition", models.TextField(blank=True)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'ordering': ['kind', 'position'],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'code'), name='unique_term_code')],
+                "ordering": ["kind", "position"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("kind", "code"), name="unique_term_code"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('system_actor', models.CharField(blank=True, max_length=60)),
-                ('action', models.CharField(max_length=40)),
-                ('old', models.JSONField(blank=True, null=True)),
-                ('new', models.JSONField(blank=True, null=True)),
-                ('note', models.TextField(blank=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('enquiry', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='enquiries.enquiry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("system_actor", models.CharField(blank=True, max_length=60)),
+                ("action", models.CharField(max_length=40)),
+                ("old", models.JSONField(blank=True, null=True)),
+                ("new", models.JSONField(blank=True, null=True)),
+                ("note", models.TextField(blank=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "enquiry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="enquiries.enquiry",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
-                'indexes': [models.Index(fields=['enquiry', 'at'], name='event_enquiry_at_idx')],
+                "ordering": ["at", "id"],
+                "indexes": [
+                    models.Index(fields=["enquiry", "at"], name="event_enquiry_at_idx")
+                ],
             },
         ),
     ]

@@ -6,54 +6,94 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('enquiries', '0001_initial'),
+        ("enquiries", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ClassifierVersion',
+            name="ClassifierVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(max_length=40, unique=True)),
-                ('path', models.CharField(max_length=500)),
-                ('sha256', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('is_active', models.BooleanField(default=False)),
-                ('metrics', models.JSONField(default=dict)),
-                ('training_counts', models.JSONField(default=dict)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("version", models.CharField(max_length=40, unique=True)),
+                ("path", models.CharField(max_length=500)),
+                ("sha256", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("is_active", models.BooleanField(default=False)),
+                ("metrics", models.JSONField(default=dict)),
+                ("training_counts", models.JSONField(default=dict)),
             ],
             options={
-                'ordering': ['-created_at'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('is_active',), name='one_active_classifier')],
+                "ordering": ["-created_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_active", True)),
+                        fields=("is_active",),
+                        name="one_active_classifier",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Triage',
+            name="Triage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('product_type', models.CharField(max_length=32)),
-                ('product_confidence', models.FloatField()),
-                ('product_probabilities', models.JSONField(default=dict)),
-                ('process_types', models.JSONField(default=list)),
-                ('process_confidences', models.JSONField(default=dict)),
-                ('needs_review', models.BooleanField(default=True)),
-                ('explanation', models.JSONField(default=dict)),
-                ('model_version', models.CharField(max_length=40)),
-                ('case_studies', models.JSONField(default=list)),
-                ('classified_at', models.DateTimeField()),
-                ('final_product_type', models.CharField(blank=True, max_length=32)),
-                ('final_process_types', models.JSONField(blank=True, default=list)),
-                ('labels_confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('enquiry', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='triage', to='enquiries.enquiry')),
-                ('labels_confirmed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("product_type", models.CharField(max_length=32)),
+                ("product_confidence", models.FloatField()),
+                ("product_probabilities", models.JSONField(default=dict)),
+                ("process_types", models.JSONField(default=list)),
+                ("process_confidences", models.JSONField(default=dict)),
+                ("needs_review", models.BooleanField(default=True)),
+                ("explanation", models.JSONField(default=dict)),
+                ("model_version", models.CharField(max_length=40)),
+                ("case_studies", models.JSONField(default=list)),
+                ("classified_at", models.DateTimeField()),
+                ("final_product_type", models.CharField(blank=True, max_length=32)),
+                ("final_process_types", models.JSONField(blank=True, default=list)),
+                ("labels_confirmed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "enquiry",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="triage",
+                        to="enquiries.enquiry",
+                    ),
+                ),
+                (
+                    "labels_confirmed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['needs_review'], name='triage_needs_review_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["needs_review"], name="triage_needs_review_idx"
+                    )
+                ],
             },
         ),
     ]

@@ -10,7 +10,9 @@ from casestudies import services
 
 
 class Command(BaseCommand):
-    help = "Import case studies from JSONL (upsert by slug, as published, all or nothing)."
+    help = (
+        "Import case studies from JSONL (upsert by slug, as published, all or nothing)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", type=Path)

@@ -13,10 +13,12 @@ from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Run the web server, a Celery worker and Celery beat together (Ctrl-C stops all)."
+    help = "Run the web server, a Celery worker and Celery beat (Ctrl-C stops all)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+        parser.add_argument(
+            "--port", type=int, default=int(os.environ.get("PORT", 8000))
+        )
 
     def handle(self, *args: Any, port: int, **options: Any) -> None:
         bin_dir = Path(sys.executable).parent

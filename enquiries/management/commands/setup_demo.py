@@ -33,7 +33,9 @@ class Command(BaseCommand):
             lines = DEMO_CASES.read_text(encoding="utf-8").splitlines()
             created, _ = case_services.import_case_studies(lines=lines)
             self.stdout.write(f"Loaded {created} demo case studies.")
-        call_command("train_classifier", if_missing=True, verbosity=0, stdout=self.stdout)
+        call_command(
+            "train_classifier", if_missing=True, verbosity=0, stdout=self.stdout
+        )
         if not Enquiry.objects.exists():
             for line in DEMO_ENQUIRIES.read_text(encoding="utf-8").splitlines():
                 if line.strip():

@@ -9,7 +9,7 @@ from triage import tasks
 
 
 class Command(BaseCommand):
-    help = "Sweep: re-enqueue stale unclassified enquiries (in-process if the broker is down)."
+    help = "Re-enqueue stale unclassified enquiries (in-process if broker is down)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write(json.dumps(tasks.sweep()))

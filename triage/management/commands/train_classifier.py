@@ -10,12 +10,16 @@ from triage.models import ClassifierVersion
 
 
 class Command(BaseCommand):
-    help = "Train a classifier on the corpus and staff-confirmed labels, then activate it."
+    help = (
+        "Train a classifier on the corpus and staff-confirmed labels, then activate it."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-activate", action="store_true")
         parser.add_argument(
-            "--if-missing", action="store_true", help="Only train if no model is active."
+            "--if-missing",
+            action="store_true",
+            help="Only train if no model is active.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -1,0 +1,88 @@
+"""Shared fixtures: personas, settings overrides, a small trained model, helpers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.cache import cache
+
+from config.celery import app as celery_app
+from triage import classifier
+from triage import services as triage_services
+from triage.models import ClassifierVersion
+
+from tests.helpers import VALID
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def shared_file(*parts: str) -> Path:
+    """A file from ../shared, or a skip with the reason (a user's clone has none)."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is not here: ../shared exists only beside the project in CI")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings: Any, tmp_path: Path) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+    settings.SITE_URL = "http://testserver"
+    cache.clear()
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture(scope="session")
+def trained_artefact(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A real model trained once per test session on a slice of the corpus."""
+    rows = triage_services.read_corpus()
+    rows = rows[::3]  # every third row: enough for every class, quick to train
+    model = classifier.train(
+        [classifier.Example(r["title"], r["description"]) for r in rows],  # type: ignore[arg-type]
+        [str(r["product_type"]) for r in rows],
+        [list(r["process_types"]) for r in rows],  # type: ignore[call-overload]
+        product_codes=sorted({str(r["product_type"]) for r in rows}),
+        process_codes=sorted({p for r in rows for p in r["process_types"]}),  # type: ignore[attr-defined]
+        version="vtest",
+    )
+    directory = tmp_path_factory.mktemp("models")
+    return classifier.save(model, directory)
+
+
+@pytest.fixture
+def active_model(settings: Any, trained_artefact: tuple[Path, str], tmp_path: Path) -> ClassifierVersion:
+    path, digest = trained_artefact
+    settings.CLASSIFIER_DIR = tmp_path / "models"
+    settings.CLASSIFIER_DIR.mkdir()
+    shutil.copy(path, settings.CLASSIFIER_DIR / path.name)
+    return ClassifierVersion.objects.create(
+        version="vtest", path=path.name, sha256=digest, is_active=True
+    )
+
+
+# Personas
+@pytest.fixture
+def officer(db: None) -> User:
+    return User.objects.create_user("officer", "officer@example.org", "pw", is_staff=True)
+
+
+@pytest.fixture
+def outsider(db: None) -> User:
+    return User.objects.create_user("outsider", "outsider@example.org", "pw")
+
+
+@pytest.fixture
+def form_data() -> dict[str, Any]:
+    return dict(VALID)

@@ -1,0 +1,69 @@
+"""Walk every URL pattern anonymously: only public pages may answer 200."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = {
+    "",
+    "enquiry/",
+    "enquiry/check/",
+    "enquiry/submitted/",
+    "status/<str:token>/",
+    "privacy/",
+    "case-studies/",
+    "case-studies/feed/",
+    "case-studies/<slug:slug>/",
+    "admin/login/",  # the sign-in page itself
+}
+
+
+def walk(patterns: list[Any], prefix: str = "") -> list[str]:
+    found = []
+    for p in patterns:
+        route = prefix + str(p.pattern)
+        if isinstance(p, URLResolver):
+            found += walk(p.url_patterns, route)
+        elif isinstance(p, URLPattern):
+            found.append(route)
+    return found
+
+
+def concrete(route: str) -> str:
+    route = route.lstrip("^").rstrip("$").replace("\\Z", "").replace("\\", "")
+    route = re.sub(r"<[^>]+>", "demo-1", route)
+    route = re.sub(r"\(\?P<[^>]+>[^)]*\)", "1", route)
+    return "/" + re.sub(r"[\^$?*+()\[\]]", "", route)
+
+
+def test_only_public_pages_answer_200_to_anonymous_visitors() -> None:
+    client = Client()
+    leaks = []
+    routes = walk(get_resolver().url_patterns)
+    assert len(routes) > 20  # admin included
+    for route in routes:
+        if route in PUBLIC:
+            continue
+        response = client.get(concrete(route))
+        if response.status_code == 200:
+            leaks.append(route)
+    assert leaks == []
+
+
+def test_the_staff_queue_redirects_anonymous_visitors_to_sign_in() -> None:
+    response = Client().get("/staff/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_the_staff_queue_is_refused_to_non_staff(outsider: Any) -> None:
+    client = Client()
+    client.force_login(outsider)
+    assert client.get("/staff/").status_code == 302
