@@ -19,7 +19,8 @@ def case_study_list(request: HttpRequest) -> HttpResponse:
     if product in taxonomy.PRODUCT_TYPES:
         studies = studies.filter(product_type=product)
     if process in taxonomy.PROCESS_TYPES:
-        studies = studies.filter(process_types__contains=process)
+        # portable across SQLite and PostgreSQL: match the quoted code in the JSON
+        studies = studies.filter(process_types__icontains=f'"{process}"')
     if query:
         studies = studies.search(query)
     page = Paginator(studies, PAGE_SIZE).get_page(request.GET.get("page"))

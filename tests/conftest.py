@@ -8,16 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 
 from config.celery import app as celery_app
+from tests.helpers import VALID
 from triage import classifier
 from triage import services as triage_services
 from triage.models import ClassifierVersion
-
-from tests.helpers import VALID
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -28,7 +26,9 @@ def shared_file(*parts: str) -> Path:
     """A file from ../shared, or a skip with the reason (a user's clone has none)."""
     path = SHARED.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"{path} is not here: ../shared exists only beside the project in CI")
+        pytest.skip(
+            f"{path} is not here: ../shared exists only beside the project in CI"
+        )
     return path
 
 
@@ -62,7 +62,9 @@ def trained_artefact(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, st
 
 
 @pytest.fixture
-def active_model(settings: Any, trained_artefact: tuple[Path, str], tmp_path: Path) -> ClassifierVersion:
+def active_model(
+    settings: Any, trained_artefact: tuple[Path, str], tmp_path: Path
+) -> ClassifierVersion:
     path, digest = trained_artefact
     settings.CLASSIFIER_DIR = tmp_path / "models"
     settings.CLASSIFIER_DIR.mkdir()
@@ -75,7 +77,9 @@ def active_model(settings: Any, trained_artefact: tuple[Path, str], tmp_path: Pa
 # Personas
 @pytest.fixture
 def officer(db: None) -> User:
-    return User.objects.create_user("officer", "officer@example.org", "pw", is_staff=True)
+    return User.objects.create_user(
+        "officer", "officer@example.org", "pw", is_staff=True
+    )
 
 
 @pytest.fixture

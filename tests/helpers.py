@@ -10,7 +10,7 @@ from typing import Any
 from enquiries import services as enquiry_services
 from enquiries.models import Enquiry
 
-VALID = {
+VALID: dict[str, Any] = {
     "organisation_name": "Hollowmere Devices Ltd",
     "organisation_type": "sme",
     "contact_name": "Ada Example",

@@ -23,7 +23,9 @@ def test_it_stores_the_enquiry_with_a_reference_and_hashed_token() -> None:
     assert enquiry.classification_state == Enquiry.ClassificationState.PENDING
 
 
-def test_it_enqueues_classification_only_after_commit(django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_it_enqueues_classification_only_after_commit(
+    django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sent: list[int] = []
     monkeypatch.setattr(tasks.classify_enquiry, "delay", sent.append)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -34,7 +36,9 @@ def test_it_enqueues_classification_only_after_commit(django_capture_on_commit_c
     assert sent == [enquiry.pk]  # the message carries the id only
 
 
-def test_a_dead_broker_leaves_the_enquiry_stored_for_the_sweeper(django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_dead_broker_leaves_the_enquiry_stored_for_the_sweeper(
+    django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from kombu.exceptions import OperationalError
 
     def refuse(*args: Any, **kwargs: Any) -> None:
@@ -48,18 +52,22 @@ def test_a_dead_broker_leaves_the_enquiry_stored_for_the_sweeper(django_capture_
     assert enquiry.classify_enqueued_at is None  # first in line for the next sweep
 
 
-def test_a_failed_transaction_leaves_no_row_and_no_file(settings: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_transaction_leaves_no_row_and_no_file(
+    settings: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from enquiries import services
     from tests.helpers import pdf_bytes
 
-    staged = services.stage_upload(upload=SimpleUploadedFile("a.pdf", pdf_bytes()), content_type="application/pdf")
+    staged = services.stage_upload(
+        upload=SimpleUploadedFile("a.pdf", pdf_bytes()), content_type="application/pdf"
+    )
 
     def explode(**kwargs: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services.Attachment.objects, "create", explode)
+    monkeypatch.setattr(services.Attachment.objects, "create", explode)  # type: ignore[attr-defined]
     with pytest.raises(RuntimeError):
         submit(staged=[staged])
     assert Enquiry.objects.count() == 0
@@ -73,4 +81,6 @@ def test_tasks_are_json_only_and_ack_late() -> None:
     assert conf.task_acks_late is True
     assert conf.task_reject_on_worker_lost is True
     assert conf.worker_prefetch_multiplier == 1
-    assert conf.task_time_limit < conf.broker_transport_options.get("visibility_timeout", 3600)
+    assert conf.task_time_limit < conf.broker_transport_options.get(
+        "visibility_timeout", 3600
+    )

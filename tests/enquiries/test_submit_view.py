@@ -24,7 +24,12 @@ def post_form(client: Client, data: dict[str, Any], **files: Any) -> Any:
     return client.post("/enquiry/", {**data, **files})
 
 
-def complete(client: Client, data: dict[str, Any], django_capture_on_commit_callbacks: Any, **files: Any) -> Any:
+def complete(
+    client: Client,
+    data: dict[str, Any],
+    django_capture_on_commit_callbacks: Any,
+    **files: Any,
+) -> Any:
     response = post_form(client, data, **files)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert response["Location"] == "/enquiry/check/"
@@ -40,7 +45,9 @@ def test_it_shows_the_form(client: Client) -> None:
     assert 'name="csrfmiddlewaretoken"' in body
 
 
-def test_it_walks_the_whole_journey(client: Client, form_data: dict[str, Any], django_capture_on_commit_callbacks: Any) -> None:
+def test_it_walks_the_whole_journey(
+    client: Client, form_data: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
     post_form(client, form_data)
     check = client.get("/enquiry/check/")
     assert check.status_code == 200
@@ -56,7 +63,9 @@ def test_it_walks_the_whole_journey(client: Client, form_data: dict[str, Any], d
     enquiry = Enquiry.objects.get()
     assert re.fullmatch(r"INN-\d{4}-\d{6}", enquiry.reference)
     assert enquiry.reference in body
-    token = re.search(r"/status/([A-Za-z0-9_\-]+)/", body).group(1)
+    found = re.search(r"/status/([A-Za-z0-9_\-]+)/", body)
+    assert found is not None
+    token = found.group(1)
     assert len(token) >= 43  # 256 random bits, url-safe
     assert token not in enquiry.status_token_hash
     assert enquiry.email == "ada@example.com"
@@ -72,7 +81,9 @@ def test_it_walks_the_whole_journey(client: Client, form_data: dict[str, Any], d
     assert "We have not replied yet" in status.content.decode()
 
 
-def test_the_confirmation_is_shown_once(client: Client, form_data: dict[str, Any], django_capture_on_commit_callbacks: Any) -> None:
+def test_the_confirmation_is_shown_once(
+    client: Client, form_data: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
     response = complete(client, form_data, django_capture_on_commit_callbacks)
     assert client.get(response["Location"]).status_code == 200
     assert client.get(response["Location"])["Location"] == "/"
@@ -100,13 +111,19 @@ def test_check_answers_without_a_draft_goes_back_to_the_form(client: Client) -> 
         ("title", "", "Enter a short title for your enquiry"),
         ("title", "x" * 151, "Title must be 150 characters or fewer"),
         ("description", "", "Describe your product and your question"),
-        ("description", "Too short to be useful.", "Description must be at least 50 characters"),
+        (
+            "description",
+            "Too short to be useful.",
+            "Description must be at least 50 characters",
+        ),
         ("description", "y" * 10_001, "Description must be 10,000 characters or fewer"),
         ("product_type_guess", "spaceship", "Select a valid choice"),
         ("consent", "", "Confirm that you have read the privacy notice"),
     ],
 )
-def test_each_invalid_field_gets_a_specific_message(client: Client, form_data: dict[str, Any], field: str, value: str, message: str) -> None:
+def test_each_invalid_field_gets_a_specific_message(
+    client: Client, form_data: dict[str, Any], field: str, value: str, message: str
+) -> None:
     form_data[field] = value
     response = post_form(client, form_data)
     body = response.content.decode()
@@ -115,12 +132,16 @@ def test_each_invalid_field_gets_a_specific_message(client: Client, form_data: d
     assert "<title>Error:" in body
     assert 'class="govuk-error-summary"' in body
     assert f'href="#id_{field}"' in body
-    kept = "Hollowmere Devices Ltd" if field != "organisation_name" else "ada@example.com"
+    kept = (
+        "Hollowmere Devices Ltd" if field != "organisation_name" else "ada@example.com"
+    )
     assert kept in body  # what the user typed is kept
     assert Enquiry.objects.count() == 0
 
 
-def test_it_accepts_valid_attachments_and_stores_them_privately(client: Client, form_data: dict[str, Any], django_capture_on_commit_callbacks: Any) -> None:
+def test_it_accepts_valid_attachments_and_stores_them_privately(
+    client: Client, form_data: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
     files = [
         SimpleUploadedFile("protocol.pdf", pdf_bytes()),
         SimpleUploadedFile("photo.png", png_bytes()),
@@ -129,7 +150,11 @@ def test_it_accepts_valid_attachments_and_stores_them_privately(client: Client, 
     complete(client, form_data, django_capture_on_commit_callbacks, attachments=files)
     enquiry = Enquiry.objects.get()
     stored = list(enquiry.attachments.order_by("original_name"))
-    assert [a.original_name for a in stored] == ["letter.docx", "photo.png", "protocol.pdf"]
+    assert [a.original_name for a in stored] == [
+        "letter.docx",
+        "photo.png",
+        "protocol.pdf",
+    ]
     assert {a.content_type for a in stored} >= {"application/pdf", "image/png"}
     for attachment in stored:
         assert attachment.stored_name != attachment.original_name
@@ -142,20 +167,38 @@ def test_it_accepts_valid_attachments_and_stores_them_privately(client: Client, 
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("virus.pdf", b"MZ\x90\x00 this is really an executable", "must be a PDF, DOCX, XLSX, PNG or JPEG"),
-        ("page.png", b"<html><script>alert(1)</script></html>", "must be a PDF, DOCX, XLSX, PNG or JPEG"),
-        ("fake.docx", b"PK\x03\x04not really a zip", "must be a PDF, DOCX, XLSX, PNG or JPEG"),
+        (
+            "virus.pdf",
+            b"MZ\x90\x00 this is really an executable",
+            "must be a PDF, DOCX, XLSX, PNG or JPEG",
+        ),
+        (
+            "page.png",
+            b"<html><script>alert(1)</script></html>",
+            "must be a PDF, DOCX, XLSX, PNG or JPEG",
+        ),
+        (
+            "fake.docx",
+            b"PK\x03\x04not really a zip",
+            "must be a PDF, DOCX, XLSX, PNG or JPEG",
+        ),
         ("empty.pdf", b"", "empty"),
     ],
 )
-def test_it_rejects_disguised_uploads(client: Client, form_data: dict[str, Any], name: str, content: bytes, message: str) -> None:
-    response = post_form(client, form_data, attachments=[SimpleUploadedFile(name, content)])
+def test_it_rejects_disguised_uploads(
+    client: Client, form_data: dict[str, Any], name: str, content: bytes, message: str
+) -> None:
+    response = post_form(
+        client, form_data, attachments=[SimpleUploadedFile(name, content)]
+    )
     assert response.status_code == 400
     assert message in response.content.decode()
     assert Attachment.objects.count() == 0
 
 
-def test_it_rejects_oversized_uploads(client: Client, form_data: dict[str, Any], settings: Any) -> None:
+def test_it_rejects_oversized_uploads(
+    client: Client, form_data: dict[str, Any], settings: Any
+) -> None:
     settings.MAX_ATTACHMENT_BYTES = 1024
     big = SimpleUploadedFile("big.pdf", pdf_bytes() + b"0" * 2048)
     response = post_form(client, form_data, attachments=[big])
@@ -163,14 +206,18 @@ def test_it_rejects_oversized_uploads(client: Client, form_data: dict[str, Any],
     assert "big.pdf must be 10 MB or smaller" in response.content.decode()
 
 
-def test_it_rejects_more_than_five_files(client: Client, form_data: dict[str, Any]) -> None:
+def test_it_rejects_more_than_five_files(
+    client: Client, form_data: dict[str, Any]
+) -> None:
     files = [SimpleUploadedFile(f"f{i}.pdf", pdf_bytes()) for i in range(6)]
     response = post_form(client, form_data, attachments=files)
     assert response.status_code == 400
     assert "Select 5 files or fewer" in response.content.decode()
 
 
-def test_a_filled_honeypot_is_refused_with_a_message(client: Client, form_data: dict[str, Any]) -> None:
+def test_a_filled_honeypot_is_refused_with_a_message(
+    client: Client, form_data: dict[str, Any]
+) -> None:
     form_data["website"] = "http://spam.example"
     response = post_form(client, form_data)
     assert response.status_code == 400
@@ -178,7 +225,12 @@ def test_a_filled_honeypot_is_refused_with_a_message(client: Client, form_data: 
     assert client.get("/enquiry/check/")["Location"] == "/enquiry/"
 
 
-def test_submissions_are_rate_limited_per_email(client: Client, form_data: dict[str, Any], settings: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_submissions_are_rate_limited_per_email(
+    client: Client,
+    form_data: dict[str, Any],
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     settings.SUBMIT_RATE_LIMIT_PER_HOUR = 2
     for _ in range(2):
         complete(client, form_data, django_capture_on_commit_callbacks)
@@ -189,7 +241,12 @@ def test_submissions_are_rate_limited_per_email(client: Client, form_data: dict[
     assert Enquiry.objects.count() == 2
 
 
-def test_submissions_are_rate_limited_per_ip(client: Client, form_data: dict[str, Any], settings: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_submissions_are_rate_limited_per_ip(
+    client: Client,
+    form_data: dict[str, Any],
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     settings.SUBMIT_RATE_LIMIT_PER_HOUR = 1
     complete(client, form_data, django_capture_on_commit_callbacks)
     form_data["email"] = "someone.else@example.com"

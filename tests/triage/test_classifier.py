@@ -16,9 +16,17 @@ def load(artefact: tuple[Path, str]) -> classifier.Model:
     return classifier.load(str(artefact[0]), artefact[1])
 
 
-def test_it_predicts_exactly_one_known_product_type_with_probabilities(trained_artefact: tuple[Path, str]) -> None:
+def test_it_predicts_exactly_one_known_product_type_with_probabilities(
+    trained_artefact: tuple[Path, str],
+) -> None:
     model = load(trained_artefact)
-    p = classifier.predict(model, classifier.Example("Knee implant", "A titanium knee implant printed for each patient from CT scans."))
+    p = classifier.predict(
+        model,
+        classifier.Example(
+            "Knee implant",
+            "A titanium knee implant printed for each patient from CT scans.",
+        ),
+    )
     assert p.product_type in taxonomy.PRODUCT_TYPES
     assert set(p.product_probabilities) <= set(taxonomy.PRODUCT_TYPES)
     assert sum(p.product_probabilities.values()) == pytest.approx(1.0, abs=1e-3)
@@ -35,24 +43,41 @@ def test_it_learns_obvious_cases(trained_artefact: tuple[Path, str]) -> None:
         "We make a CBD oil food supplement sold in health food shops and want to know if it is a medicine.": "borderline-product",
         "Autologous CAR-T cells are made from the patient's own T cells, transduced with a lentiviral vector and infused back.": "advanced-therapy",
     }
-    predicted = [classifier.predict(model, classifier.Example("Question", text)).product_type for text in cases]
-    assert sum(p == want for p, want in zip(predicted, cases.values(), strict=True)) >= 2
+    predicted = [
+        classifier.predict(model, classifier.Example("Question", text)).product_type
+        for text in cases
+    ]
+    assert (
+        sum(p == want for p, want in zip(predicted, cases.values(), strict=True)) >= 2
+    )
 
 
-def test_explanations_name_terms_from_the_text(trained_artefact: tuple[Path, str]) -> None:
+def test_explanations_name_terms_from_the_text(
+    trained_artefact: tuple[Path, str],
+) -> None:
     model = load(trained_artefact)
     text = "A lateral flow self-test kit that detects antigen in a nasal swab specimen."
     p = classifier.predict(model, classifier.Example("Self-test", text))
     terms = p.explanation[p.product_type]
     assert terms
-    assert all(any(part in f"self-test {text}".lower() for part in term.split()) for term in terms)
+    assert all(
+        any(part in f"self-test {text}".lower() for part in term.split())
+        for term in terms
+    )
 
 
 def test_batch_and_single_predictions_agree(trained_artefact: tuple[Path, str]) -> None:
     model = load(trained_artefact)
-    examples = [classifier.Example("t", f"An enquiry about device number {i} and its sterile packaging.") for i in range(5)]
+    examples = [
+        classifier.Example(
+            "t", f"An enquiry about device number {i} and its sterile packaging."
+        )
+        for i in range(5)
+    ]
     batch = classifier.predict_many(model, examples)
-    assert [b.product_confidence for b in batch] == [classifier.predict(model, e).product_confidence for e in examples]
+    assert [b.product_confidence for b in batch] == [
+        classifier.predict(model, e).product_confidence for e in examples
+    ]
 
 
 def test_review_thresholds_hold_the_precision_target() -> None:
@@ -64,7 +89,9 @@ def test_review_thresholds_hold_the_precision_target() -> None:
     assert thresholds["b"] > 1.0  # never predicted: always reviewed
 
 
-def test_a_tampered_artefact_is_refused_before_unpickling(trained_artefact: tuple[Path, str], tmp_path: Path) -> None:
+def test_a_tampered_artefact_is_refused_before_unpickling(
+    trained_artefact: tuple[Path, str], tmp_path: Path
+) -> None:
     path, digest = trained_artefact
     copy = tmp_path / "model.joblib"
     copy.write_bytes(path.read_bytes() + b"tampered")
@@ -74,7 +101,9 @@ def test_a_tampered_artefact_is_refused_before_unpickling(trained_artefact: tupl
         classifier.load(str(tmp_path / "missing.joblib"), digest)
 
 
-def test_training_records_cross_validated_metrics(trained_artefact: tuple[Path, str]) -> None:
+def test_training_records_cross_validated_metrics(
+    trained_artefact: tuple[Path, str],
+) -> None:
     model = load(trained_artefact)
     assert 0.5 < model.metrics["cv_product_accuracy"] <= 1.0
     assert 0.0 < model.metrics["cv_process_micro_f1"] <= 1.0

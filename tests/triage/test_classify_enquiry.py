@@ -17,7 +17,9 @@ from triage.models import ClassifierVersion, Triage
 pytestmark = pytest.mark.django_db
 
 
-def test_it_classifies_a_pending_enquiry_and_records_it(active_model: ClassifierVersion) -> None:
+def test_it_classifies_a_pending_enquiry_and_records_it(
+    active_model: ClassifierVersion,
+) -> None:
     enquiry, _ = submit()
     triage = services.classify_enquiry(enquiry_id=enquiry.pk)
     assert triage is not None
@@ -42,7 +44,9 @@ def test_a_missing_enquiry_is_a_no_op(active_model: ClassifierVersion) -> None:
     assert services.classify_enquiry(enquiry_id=999_999) is None
 
 
-def test_a_tampered_model_flags_the_enquiry_for_manual_triage(active_model: ClassifierVersion, settings: Any) -> None:
+def test_a_tampered_model_flags_the_enquiry_for_manual_triage(
+    active_model: ClassifierVersion, settings: Any
+) -> None:
     classifier.load.cache_clear()
     path = settings.CLASSIFIER_DIR / active_model.path
     path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
@@ -51,7 +55,9 @@ def test_a_tampered_model_flags_the_enquiry_for_manual_triage(active_model: Clas
     enquiry.refresh_from_db()
     assert enquiry.classification_state == Enquiry.ClassificationState.MANUAL
     assert "SHA-256" in enquiry.classify_error
-    assert Event.objects.filter(enquiry=enquiry, action="flagged-for-manual-triage").exists()
+    assert Event.objects.filter(
+        enquiry=enquiry, action="flagged-for-manual-triage"
+    ).exists()
 
 
 def test_no_model_at_all_flags_for_manual_triage() -> None:
@@ -61,11 +67,15 @@ def test_no_model_at_all_flags_for_manual_triage() -> None:
     assert enquiry.classification_state == Enquiry.ClassificationState.MANUAL
 
 
-def test_the_sweeper_requeues_stale_enquiries_only(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+def test_the_sweeper_requeues_stale_enquiries_only(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
     settings.CLASSIFY_SWEEP_AFTER_SECONDS = 60
     stale, _ = submit()
     fresh, _ = submit()
-    Enquiry.objects.filter(pk=stale.pk).update(classify_enqueued_at=timezone.now() - timedelta(minutes=5))
+    Enquiry.objects.filter(pk=stale.pk).update(
+        classify_enqueued_at=timezone.now() - timedelta(minutes=5)
+    )
     sent: list[int] = []
     monkeypatch.setattr(tasks.classify_enquiry, "delay", sent.append)
     assert tasks.sweep() == {"requeued": 1, "in_process": 0, "flagged": 0}
@@ -76,7 +86,9 @@ def test_the_sweeper_requeues_stale_enquiries_only(monkeypatch: pytest.MonkeyPat
     assert fresh.pk not in sent
 
 
-def test_the_sweeper_classifies_in_process_when_the_broker_is_down(active_model: ClassifierVersion, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_sweeper_classifies_in_process_when_the_broker_is_down(
+    active_model: ClassifierVersion, monkeypatch: pytest.MonkeyPatch
+) -> None:
     enquiry, _ = submit()
     Enquiry.objects.filter(pk=enquiry.pk).update(classify_enqueued_at=None)
 
@@ -89,10 +101,14 @@ def test_the_sweeper_classifies_in_process_when_the_broker_is_down(active_model:
     assert enquiry.classification_state == Enquiry.ClassificationState.CLASSIFIED
 
 
-def test_repeated_failures_end_in_manual_triage(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+def test_repeated_failures_end_in_manual_triage(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
     settings.CLASSIFY_MAX_ATTEMPTS = 2
     enquiry, _ = submit()
-    monkeypatch.setattr(tasks.classify_enquiry, "delay", lambda pk: None)  # lost every time
+    monkeypatch.setattr(
+        tasks.classify_enquiry, "delay", lambda pk: None
+    )  # lost every time
     for _ in range(3):
         Enquiry.objects.filter(pk=enquiry.pk).update(classify_enqueued_at=None)
         tasks.sweep()
@@ -101,7 +117,9 @@ def test_repeated_failures_end_in_manual_triage(monkeypatch: pytest.MonkeyPatch,
     assert "attempts" in enquiry.classify_error
 
 
-def test_submitting_through_the_eager_task_classifies(active_model: ClassifierVersion, django_capture_on_commit_callbacks: Any) -> None:
+def test_submitting_through_the_eager_task_classifies(
+    active_model: ClassifierVersion, django_capture_on_commit_callbacks: Any
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         enquiry, _ = submit()
     enquiry.refresh_from_db()
