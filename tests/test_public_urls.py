@@ -22,6 +22,7 @@ PUBLIC = {
     "case-studies/feed/",
     "case-studies/<slug:slug>/",
     "admin/login/",  # the sign-in page itself
+    "healthz",  # for load balancers: counts and ages only, no personal data
 }
 
 

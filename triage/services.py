@@ -147,6 +147,39 @@ def claim_stale_unclassified(*, limit: int = 200) -> tuple[list[int], list[int]]
     return retry, flagged
 
 
+def health() -> dict[str, object]:
+    """Database, broker, the oldest unclassified enquiry and the active model."""
+    from config.celery import app
+
+    report: dict[str, object] = {}
+    try:
+        oldest = (
+            Enquiry.objects.unclassified()
+            .order_by("submitted_at")
+            .values_list("submitted_at", flat=True)
+            .first()
+        )
+        version = ClassifierVersion.objects.active()
+        report["database"] = "ok"
+        report["oldest_unclassified_seconds"] = (
+            round((timezone.now() - oldest).total_seconds()) if oldest else 0
+        )
+        report["manual_triage"] = Enquiry.objects.filter(
+            classification_state=Enquiry.ClassificationState.MANUAL
+        ).count()
+        report["model_version"] = version.version if version else None
+    except Exception as exc:  # the point is to report, not to raise
+        report["database"] = f"error: {type(exc).__name__}"
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        report["broker"] = "ok"
+    except Exception as exc:
+        report["broker"] = f"error: {type(exc).__name__}"
+    report["ok"] = report["database"] == "ok" and report["broker"] == "ok"
+    return report
+
+
 def mark_enqueue_failed(*, enquiry_id: int) -> None:
     """The broker refused the message: let the next sweep pick the enquiry up."""
     Enquiry.objects.filter(pk=enquiry_id).update(classify_enqueued_at=None)

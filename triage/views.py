@@ -3,12 +3,14 @@ from __future__ import annotations
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
 from casestudies.models import CaseStudy
 from enquiries import taxonomy
 from enquiries.models import Enquiry
+
+from . import services
 
 TABS = {
     "all": ("All", Q()),
@@ -78,3 +80,9 @@ def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "attachments": enquiry.attachments.all(),
     }
     return render(request, "triage/enquiry.html", context)
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers: database, broker, classification backlog, model version."""
+    report = services.health()
+    return JsonResponse(report, status=200 if report["ok"] else 503)
