@@ -105,6 +105,14 @@ class CaseStudy(models.Model):
         max_length=12, choices=Status.choices, default=Status.DRAFT
     )
     published = models.DateField(null=True, blank=True)
+    source_enquiry = models.ForeignKey(
+        "enquiries.Enquiry",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The closed enquiry this study was written from (never copied).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -113,6 +121,7 @@ class CaseStudy(models.Model):
     class Meta:
         ordering = ["-published", "title"]
         verbose_name_plural = "case studies"
+        permissions = [("publish_casestudy", "Can publish or withdraw case studies")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=CaseStudyStatus.values),
@@ -138,3 +147,26 @@ class CaseStudy(models.Model):
 
     def process_labels(self) -> list[str]:
         return [taxonomy.label("process_types", c) for c in self.process_types]
+
+
+class Revision(models.Model):
+    """History: a snapshot of a case study each time an editor saves or moves it."""
+
+    case_study = models.ForeignKey(
+        CaseStudy, on_delete=models.CASCADE, related_name="revisions"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    editor = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    action = models.CharField(max_length=30)
+    status = models.CharField(max_length=12, choices=CaseStudyStatus.choices)
+    title = models.CharField(max_length=200)
+    summary = models.TextField()
+    body = models.TextField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} of {self.case_study_id} at {self.at:%Y-%m-%d %H:%M}"

@@ -4,7 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("enquiries.urls")),
     path("", include("triage.urls")),
-    path("case-studies/", include("casestudies.urls")),
+    path("", include("casestudies.urls")),
     path("admin/", admin.site.urls),
 ]
 

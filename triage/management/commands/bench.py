@@ -1,0 +1,218 @@
+"""`make bench`: every speed target measured on this machine, printed as one table."""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from casestudies import matching
+from enquiries import taxonomy
+from enquiries.models import Enquiry
+from triage import classifier, services
+
+Row = tuple[str, str, float | None, float | None, str, bool | None]
+
+
+def timed(call: Callable[[], Any], repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def p95(values: list[float]) -> float:
+    return sorted(values)[max(0, int(len(values) * 0.95) - 1)]
+
+
+def shuffled_variant(text: str, rng: random.Random) -> str:
+    sentences = [s for s in text.replace("\n", " ").split(". ") if s]
+    rng.shuffle(sentences)
+    return ". ".join(sentences)
+
+
+class Command(BaseCommand):
+    help = "Measure the speed targets and print one table (median, p95, pass/fail)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--quick", action="store_true", help="fewer repeats")
+        parser.add_argument(
+            "--skip-training", action="store_true", help="skip the 10,000-row fit"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        quick = options["quick"]
+        rng = random.Random(7)
+        rows = services.read_corpus()
+        examples = [
+            classifier.Example(str(r["title"]), str(r["description"])) for r in rows
+        ]
+        model = services.active_model()
+        results: list[Row] = []
+        results += self._classify(model, examples, quick)
+        results += self._matching(rows, rng, quick)
+        if not options["skip_training"]:
+            results += self._training(rows, rng)
+        results += self._round_trip(quick)
+        self._print(results)
+
+    def _classify(
+        self, model: classifier.Model, examples: list[classifier.Example], quick: bool
+    ) -> list[Row]:
+        sample = examples[:: 3 if quick else 1][:600]
+        for e in sample[:50]:
+            classifier.predict(model, e)  # warm caches as a running worker would be
+        single = [timed(partial(classifier.predict, model, e), 1)[0] for e in sample]
+        batch = (examples * 3)[:5000]
+        started = time.perf_counter()
+        classifier.predict_many(model, batch)
+        rate = len(batch) / (time.perf_counter() - started)
+        return [
+            (
+                "classify one enquiry in-process",
+                "<= 5 ms median",
+                statistics.median(single),
+                p95(single),
+                "ms",
+                statistics.median(single) <= 5,
+            ),
+            (
+                "batch classification",
+                ">= 2,000 enquiries/s",
+                rate,
+                None,
+                "/s",
+                rate >= 2000,
+            ),
+        ]
+
+    def _matching(
+        self, rows: list[dict[str, object]], rng: random.Random, quick: bool
+    ) -> list[Row]:
+        texts = [f"{r['title']}\n{r['description']}" for r in rows]
+        docs = []
+        for i in range(5000):  # synthetic studies: three enquiries joined and shuffled
+            parts = rng.sample(texts, 3)
+            docs.append((f"cs-{i}", shuffled_variant(" ".join(parts), rng)))
+        index = matching.build(docs)
+        queries = texts[:: 6 if quick else 2][:300]
+        for q in queries[:20]:
+            matching.search(index, q)
+        lat = [timed(partial(matching.search, index, q), 1)[0] for q in queries]
+        median = statistics.median(lat)
+        return [
+            (
+                "case-study suggestions, 5,000 published",
+                "<= 20 ms median",
+                median,
+                p95(lat),
+                "ms",
+                median <= 20,
+            )
+        ]
+
+    def _training(self, rows: list[dict[str, object]], rng: random.Random) -> list[Row]:
+        picked = [rng.choice(rows) for _ in range(10_000)]
+        examples = [
+            classifier.Example(
+                str(r["title"]), shuffled_variant(str(r["description"]), rng)
+            )
+            for r in picked
+        ]
+        started = time.perf_counter()
+        classifier.train(
+            examples,
+            [str(r["product_type"]) for r in picked],
+            [list(r["process_types"]) for r in picked],  # type: ignore[call-overload]
+            product_codes=taxonomy.PRODUCT_TYPES,
+            process_codes=taxonomy.PROCESS_TYPES,
+            version="bench",
+        )
+        seconds = time.perf_counter() - started
+        return [
+            (
+                "train on 10,000 enquiries (with CV)",
+                "<= 60 s",
+                seconds,
+                None,
+                "s",
+                seconds <= 60,
+            )
+        ]
+
+    def _round_trip(self, quick: bool) -> list[Row]:
+        name = "submit -> stored classification via Redis + worker"
+        if not settings.REDIS_URL:
+            return [(name, "<= 50 ms median, <= 200 ms p95", None, None, "ms", None)]
+        from enquiries.services import submit_enquiry
+
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-c", "2",
+             "-l", "warning", "--without-gossip", "--without-mingle",
+             "--without-heartbeat"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        lat: list[float] = []
+        try:
+            time.sleep(6)  # worker start and model load, not part of the measurement
+            for i in range(40 if quick else 200):
+                started = time.perf_counter()
+                enquiry, _ = submit_enquiry(
+                    organisation_name="Bench Ltd",
+                    organisation_type="sme",
+                    contact_name="Bench",
+                    email=f"bench{i}@example.com",
+                    development_stage="idea",
+                    title="Benchmark enquiry about a wearable monitor",
+                    description="A wrist-worn monitor that records heart rhythm and "
+                    "alerts the wearer to possible atrial fibrillation.",
+                    notify=False,
+                )
+                deadline = started + 10
+                while time.perf_counter() < deadline:
+                    if Enquiry.objects.filter(
+                        pk=enquiry.pk, classification_state="classified"
+                    ).exists():
+                        break
+                    time.sleep(0.001)
+                lat.append((time.perf_counter() - started) * 1000)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+        median = statistics.median(lat[5:])
+        ok = median <= 50 and p95(lat[5:]) <= 200
+        return [
+            (name, "<= 50 ms median, <= 200 ms p95", median, p95(lat[5:]), "ms", ok)
+        ]
+
+    def _print(self, results: list[Row]) -> None:
+        w = self.stdout.write
+        engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+        w(
+            f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} "
+            f"cores, Python {platform.python_version()}, database {engine}, "
+            f"broker {'redis' if settings.REDIS_URL else 'filesystem'}"
+        )
+        w(f"{'measure':52} {'target':32} {'median':>10} {'p95':>10}  result")
+        for name, target, median, high, unit, ok in results:
+            m = "n/a" if median is None else f"{median:,.1f} {unit}"
+            h = "" if high is None else f"{high:,.1f} {unit}"
+            verdict = (
+                "skipped (needs REDIS_URL)"
+                if ok is None
+                else ("pass" if ok else "FAIL")
+            )
+            w(f"{name:52} {target:32} {m:>10} {h:>10}  {verdict}")
