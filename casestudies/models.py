@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import functools
+import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import markdown
 import nh3
+from django.conf import settings
 from django.db import models
 from django.db.models import Count, Max, Q
 from django.urls import reverse
@@ -65,6 +69,19 @@ class CaseStudyQuerySet(models.QuerySet["CaseStudy"]):
         return [study for study, _ in self.matches_for(text, limit=limit)]
 
 
+@functools.cache
+def background_texts() -> tuple[str, ...]:
+    """Enquiries in enquirers' own words that help matching (see matching.py)."""
+    folder = Path(settings.MATCHING_BACKGROUND_DIR)
+    texts = []
+    for path in sorted(folder.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                texts.append(f"{row.get('title', '')}\n{row.get('description', '')}")
+    return tuple(texts)
+
+
 def _published_index() -> matching.Index | None:
     """The matching index, rebuilt in this process whenever the library changed."""
     published = CaseStudy.objects.published()
@@ -75,7 +92,7 @@ def _published_index() -> matching.Index | None:
                 (s.slug, s.matching_text())
                 for s in published.only("slug", "title", "summary", "body")
             ]
-            _index_cache["index"] = matching.build(docs)
+            _index_cache["index"] = matching.build(docs, background=background_texts())
             _index_cache["stamp"] = stamp
         return _index_cache["index"]
 

@@ -265,6 +265,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 CLASSIFIER_DIR = Path(_get("CLASSIFIER_DIR", str, str(VAR_DIR / "models")))
 CLASSIFY_SWEEP_AFTER_SECONDS = _positive_int("CLASSIFY_SWEEP_AFTER_SECONDS", 120)
 CLASSIFY_MAX_ATTEMPTS = _positive_int("CLASSIFY_MAX_ATTEMPTS", 3)
+# Enquiry texts that help case-study matching (the project's own corpus by default).
+MATCHING_BACKGROUND_DIR = Path(
+    _get("MATCHING_BACKGROUND_DIR", str, str(BASE_DIR / "triage" / "training"))
+)
 
 # Auth, sessions, security headers.
 LOGIN_URL = "admin:login"

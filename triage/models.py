@@ -70,3 +70,31 @@ class Triage(models.Model):
 
     def __str__(self) -> str:
         return f"Triage of {self.enquiry_id}"
+
+
+class RelevanceFeedback(models.Model):
+    """A case study that staff attached to a reply: evidence that it was relevant."""
+
+    enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="+")
+    case_study = models.ForeignKey(
+        "casestudies.CaseStudy", on_delete=models.CASCADE, related_name="+"
+    )
+    suggested_rank = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Position in the suggestions; empty if not suggested.",
+    )
+    attached_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enquiry", "case_study"], name="one_feedback_per_pair"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_study_id} for {self.enquiry_id}"

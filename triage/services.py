@@ -6,19 +6,22 @@ import json
 import logging
 from collections import Counter
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from casestudies.models import CaseStudy
 from enquiries import taxonomy
-from enquiries.models import Enquiry, Event
+from enquiries.models import Enquiry, Event, Reply
 
 from . import classifier
-from .models import ClassifierVersion, Triage
+from .models import ClassifierVersion, RelevanceFeedback, Triage
 
 log = logging.getLogger(__name__)
 
@@ -289,3 +292,66 @@ def read_enquiry_lines(
         for n, line in enumerate(lines, 1)
         if line.strip()
     ]
+
+
+OPEN_STATES = (
+    Enquiry.Status.NEW,
+    Enquiry.Status.IN_TRIAGE,
+    Enquiry.Status.ROUTED,
+    Enquiry.Status.AWAITING_ENQUIRER,
+    Enquiry.Status.RESPONDED,
+)
+
+
+class ReplyError(ValueError):
+    """A reply that cannot be sent (empty, or the enquiry is closed)."""
+
+
+def reply_to_enquiry(
+    *, enquiry: Enquiry, author: User | None, body: str, case_study_slugs: list[str]
+) -> Reply:
+    """Send a reply with chosen case studies as links; record them as feedback."""
+    if not body.strip():
+        raise ReplyError("Write a reply before sending it")
+    if enquiry.status not in OPEN_STATES:
+        raise ReplyError("This enquiry is closed; reopen it before replying")
+    studies = list(CaseStudy.objects.published().filter(slug__in=case_study_slugs))
+    suggested = enquiry.triage.case_studies if hasattr(enquiry, "triage") else []
+    links = "".join(
+        f"\n- {s.title}: {settings.SITE_URL}{s.get_absolute_url()}" for s in studies
+    )
+    text = body.strip() + (f"\n\nCase studies that may help:{links}" if studies else "")
+    with transaction.atomic():
+        reply = Reply.objects.create(enquiry=enquiry, body=text, sent_by=author)
+        for study in studies:
+            RelevanceFeedback.objects.get_or_create(
+                enquiry=enquiry,
+                case_study=study,
+                defaults={
+                    "attached_by": author,
+                    "suggested_rank": suggested.index(study.slug) + 1
+                    if study.slug in suggested
+                    else None,
+                },
+            )
+        old = enquiry.status
+        enquiry.status = Enquiry.Status.RESPONDED
+        enquiry.save(update_fields=["status", "updated_at"])
+        Event.objects.create(
+            enquiry=enquiry,
+            actor=author,
+            action="replied",
+            old={"status": old},
+            new={"status": enquiry.status, "case_studies": [s.slug for s in studies]},
+        )
+        transaction.on_commit(
+            partial(
+                send_mail,
+                subject=f"Reply to your enquiry {enquiry.reference}",
+                message=text,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[enquiry.email],
+                fail_silently=True,
+            )
+        )
+    return reply

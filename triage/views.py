@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from casestudies.models import CaseStudy
 from enquiries import taxonomy
@@ -86,3 +89,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """For load balancers: database, broker, classification backlog, model version."""
     report = services.health()
     return JsonResponse(report, status=200 if report["ok"] else 503)
+
+
+@staff_member_required
+@require_POST
+def reply(request: HttpRequest, reference: str) -> HttpResponse:
+    enquiry = get_object_or_404(Enquiry, reference=reference)
+    author = request.user if isinstance(request.user, User) else None
+    try:
+        services.reply_to_enquiry(
+            enquiry=enquiry,
+            author=author,
+            body=request.POST.get("body", "")[:20_000],
+            case_study_slugs=request.POST.getlist("case_studies")[:10],
+        )
+    except services.ReplyError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Reply sent.")
+    return redirect("triage:enquiry", reference=reference)

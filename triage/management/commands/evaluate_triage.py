@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from casestudies import matching
 from casestudies import services as case_services
-from casestudies.models import CaseStudy
+from casestudies.models import CaseStudy, background_texts
 from enquiries import taxonomy
 from triage import classifier, evaluation, services
 
@@ -69,7 +69,8 @@ class Command(BaseCommand):
                 [
                     (s["slug"], f"{s['title']}\n{s['summary']}\n{s['body']}")
                     for s in studies
-                ]
+                ],
+                background=background_texts(),
             )
             return lambda text: [m.key for m in matching.search(index, text)]
         return lambda text: [s.slug for s in CaseStudy.objects.suggest_for(text)]

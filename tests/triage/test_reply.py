@@ -1,0 +1,72 @@
+"""Replying with case studies: email, status page, audit and relevance feedback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from casestudies.models import CaseStudy
+from enquiries.models import Enquiry, Event
+from tests.helpers import submit
+from triage.models import RelevanceFeedback
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def study() -> CaseStudy:
+    return CaseStudy.objects.create(
+        slug="sweat-sensor", title="Sweat sensor patch", summary="s", body="b",
+        product_type="medical-device", status="published",
+    )  # fmt: skip
+
+
+def test_a_reply_with_a_case_study_reaches_the_enquirer(
+    officer: Any, study: CaseStudy, django_capture_on_commit_callbacks: Any
+) -> None:
+    enquiry, token = submit()
+    client = Client()
+    client.force_login(officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/staff/enquiries/{enquiry.reference}/reply/",
+            {
+                "body": "Your patch is likely a class IIa device.",
+                "case_studies": ["sweat-sensor", "no-such-study"],
+            },
+        )
+    assert response.status_code == 302
+    enquiry.refresh_from_db()
+    assert enquiry.status == Enquiry.Status.RESPONDED
+    assert (
+        len(mail.outbox) == 1 and "/case-studies/sweat-sensor/" in mail.outbox[0].body
+    )
+    status_page = Client().get(f"/status/{token}/").content.decode()
+    assert "class IIa device" in status_page and "Sweat sensor patch" in status_page
+    feedback = RelevanceFeedback.objects.get()
+    assert feedback.case_study == study and feedback.attached_by == officer
+    assert Event.objects.filter(
+        enquiry=enquiry, action="replied", actor=officer
+    ).exists()
+
+
+def test_an_empty_reply_is_refused_with_a_message(officer: Any) -> None:
+    enquiry, _ = submit()
+    client = Client()
+    client.force_login(officer)
+    response = client.post(
+        f"/staff/enquiries/{enquiry.reference}/reply/", {"body": "  "}, follow=True
+    )
+    assert "Write a reply before sending it" in response.content.decode()
+    assert enquiry.replies.count() == 0
+
+
+def test_only_staff_can_reply(outsider: Any) -> None:
+    enquiry, _ = submit()
+    client = Client()
+    client.force_login(outsider)
+    client.post(f"/staff/enquiries/{enquiry.reference}/reply/", {"body": "hi"})
+    assert enquiry.replies.count() == 0
