@@ -122,6 +122,9 @@ class CaseStudy(models.Model):
         max_length=12, choices=Status.choices, default=Status.DRAFT
     )
     published = models.DateField(null=True, blank=True)
+    is_demo = models.BooleanField(
+        default=False, help_text="Demo content; retired when real studies are imported."
+    )
     source_enquiry = models.ForeignKey(
         "enquiries.Enquiry",
         null=True,

@@ -68,8 +68,12 @@ def parse_case_study(line: str, *, number: int) -> dict[str, Any]:
     return clean
 
 
-def import_case_studies(*, lines: Iterable[str]) -> tuple[int, int]:
-    """Validate every line, then upsert by slug as published, in one transaction."""
+def import_case_studies(*, lines: Iterable[str], demo: bool = False) -> tuple[int, int]:
+    """Validate every line, then upsert by slug as published, in one transaction.
+
+    Importing real studies withdraws the demo ones, so the public library and the
+    matching never mix demo and real content.
+    """
     rows = [
         parse_case_study(line, number=n)
         for n, line in enumerate(lines, 1)
@@ -85,13 +89,17 @@ def import_case_studies(*, lines: Iterable[str]) -> tuple[int, int]:
     created = updated = 0
     with transaction.atomic():
         for row in rows:
-            defaults = {**row, "status": CaseStudy.Status.PUBLISHED}
+            defaults = {**row, "status": CaseStudy.Status.PUBLISHED, "is_demo": demo}
             slug = defaults.pop("slug")
             _, was_created = CaseStudy.objects.update_or_create(
                 slug=slug, defaults=defaults
             )
             created += was_created
             updated += not was_created
+        if not demo:
+            CaseStudy.objects.filter(is_demo=True).exclude(slug__in=seen).update(
+                status=CaseStudy.Status.WITHDRAWN
+            )
     return created, updated
 
 

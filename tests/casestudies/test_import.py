@@ -85,3 +85,17 @@ def test_the_shared_case_studies_import_and_export_round_trip(tmp_path: Path) ->
     out = io.StringIO()
     call_command("export_casestudies", stdout=out)
     assert len(out.getvalue().strip().splitlines()) == 48
+
+
+def test_importing_real_studies_retires_the_demo_ones(tmp_path: Path) -> None:
+    from casestudies import services
+
+    services.import_case_studies(
+        lines=[jsonl([{**GOOD, "slug": "demo-one"}])], demo=True
+    )
+    assert CaseStudy.objects.get(slug="demo-one").status == CaseStudy.Status.PUBLISHED
+    assert run_import(tmp_path, jsonl([GOOD]))[0] is None
+    assert CaseStudy.objects.get(slug="demo-one").status == CaseStudy.Status.WITHDRAWN
+    assert list(CaseStudy.objects.published().values_list("slug", flat=True)) == [
+        GOOD["slug"]
+    ]

@@ -31,7 +31,7 @@ class Command(BaseCommand):
         services.sync_taxonomy()
         if not CaseStudy.objects.exists():
             lines = DEMO_CASES.read_text(encoding="utf-8").splitlines()
-            created, _ = case_services.import_case_studies(lines=lines)
+            created, _ = case_services.import_case_studies(lines=lines, demo=True)
             self.stdout.write(f"Loaded {created} demo case studies.")
         call_command(
             "train_classifier", if_missing=True, verbosity=0, stdout=self.stdout
