@@ -118,3 +118,17 @@ def test_training_records_cross_validated_metrics(
     assert 0.5 < model.metrics["cv_product_accuracy"] <= 1.0
     assert 0.0 < model.metrics["cv_process_micro_f1"] <= 1.0
     assert set(model.process_thresholds) <= set(taxonomy.PROCESS_TYPES)
+
+
+def test_cached_character_grams_equal_sklearn_char_wb(
+    trained_artefact: tuple[Path, str],
+) -> None:
+    model = load(trained_artefact)
+    texts = [
+        "Prefilled autoinjector  for adalimumab",
+        "Lateral-flow self-test; café",
+        "x",
+    ]
+    ours = model.features.chars.transform(texts).toarray()
+    reference = model.features.chars.tfidf.transform(texts).toarray()
+    assert np.allclose(ours, reference, atol=1e-6)
