@@ -142,25 +142,34 @@ class CharGrams:
         return found
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        indices: list[np.ndarray] = []
-        data: list[np.ndarray] = []
+        # documents x distinct words (counts), then distinct words x n-grams (cached)
+        ids: dict[str, int] = {}
+        tokens: list[int] = []
         indptr = [0]
         for text in texts:
-            parts = [self._word(w) for w in self._preprocess(text).split()]
-            if parts:
-                indices.extend(p[0] for p in parts)
-                data.extend(p[1] for p in parts)
-            indptr.append(indptr[-1] + sum(len(p[0]) for p in parts))
+            for word in self._preprocess(text).split():
+                index = ids.get(word)
+                if index is None:
+                    index = ids[word] = len(ids)
+                tokens.append(index)
+            indptr.append(len(tokens))
         n = len(self.tfidf.vocabulary_)
-        matrix = sparse.csr_matrix(
-            (
-                np.concatenate(data) if data else np.zeros(0, np.float32),
-                np.concatenate(indices) if indices else np.zeros(0, np.int32),
-                np.asarray(indptr),
-            ),
-            shape=(len(texts), n),
+        if not ids:
+            return sparse.csr_matrix((len(texts), n), dtype=np.float32)
+        documents = sparse.csr_matrix(
+            (np.ones(len(tokens), np.float32), np.asarray(tokens), np.asarray(indptr)),
+            shape=(len(texts), len(ids)),
         )
-        matrix.sum_duplicates()
+        parts = [self._word(word) for word in ids]  # dicts keep insertion order
+        grams = sparse.csr_matrix(
+            (
+                np.concatenate([p[1] for p in parts]),
+                np.concatenate([p[0] for p in parts]),
+                np.concatenate([[0], np.cumsum([len(p[0]) for p in parts])]),
+            ),
+            shape=(len(ids), n),
+        )
+        matrix = (documents @ grams).tocsr()
         np.log(matrix.data, out=matrix.data)
         matrix.data += 1.0
         matrix = matrix @ sparse.diags(self.tfidf.idf_.astype(np.float32))

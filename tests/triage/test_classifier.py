@@ -9,6 +9,7 @@ import pytest
 
 from enquiries import taxonomy
 from triage import classifier
+from triage import services as triage_services
 
 
 def load(artefact: tuple[Path, str]) -> classifier.Model:
@@ -132,3 +133,15 @@ def test_cached_character_grams_equal_sklearn_char_wb(
     ours = model.features.chars.transform(texts).toarray()
     reference = model.features.chars.tfidf.transform(texts).toarray()
     assert np.allclose(ours, reference, atol=1e-6)
+
+
+def test_cached_character_grams_equal_sklearn_in_batches_too(
+    trained_artefact: tuple[Path, str],
+) -> None:
+    model = load(trained_artefact)
+    rows = [
+        f"{r['title']} {r['description']}" for r in triage_services.read_corpus()[:200]
+    ]
+    ours = model.features.chars.transform(rows)
+    reference = model.features.chars.tfidf.transform(rows)
+    assert abs(ours - reference).max() < 1e-5
