@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -49,6 +50,22 @@ class EnquiryQuerySet(models.QuerySet["Enquiry"]):
             status_token_expires_at__gt=timezone.now(),
         ).first()
 
+    def visible_to(self, user: Any) -> EnquiryQuerySet:
+        """Object-level access: all for triage roles, own teams for specialists."""
+        if not getattr(user, "is_authenticated", False) or not user.is_staff:
+            return self.none()
+        if user.has_perm("enquiries.view_all_enquiries"):
+            return self
+        if user.has_perm("enquiries.view_team_enquiries"):
+            return self.filter(routings__team__members=user).distinct()
+        return self.none()
+
+    def overdue(self) -> EnquiryQuerySet:
+        return self.filter(
+            response_due__lt=timezone.localdate(),
+            clock_paused_at__isnull=True,
+        ).exclude(status__in=CLOSED_STATES)
+
     def unclassified(self) -> EnquiryQuerySet:
         return self.filter(classification_state=Enquiry.ClassificationState.PENDING)
 
@@ -67,6 +84,13 @@ class EnquiryStatus(models.TextChoices):
     RESPONDED = "responded", "Responded"
     CLOSED = "closed", "Closed"
     OUT_OF_SCOPE = "out-of-scope", "Out of scope"
+
+
+CLOSED_STATES = (
+    EnquiryStatus.RESPONDED,
+    EnquiryStatus.CLOSED,
+    EnquiryStatus.OUT_OF_SCOPE,
+)
 
 
 class ClassificationState(models.TextChoices):
@@ -117,13 +141,27 @@ class Enquiry(models.Model):
     classify_enqueued_at = models.DateTimeField(null=True, blank=True)
     classify_error = models.CharField(max_length=300, blank=True)
 
+    # Staff work: who has it, and the service clock (paused while awaiting enquirer).
+    assigned_to = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    clock_paused_at = models.DateField(null=True, blank=True)
+
     objects = EnquiryQuerySet.as_manager()
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
         verbose_name_plural = "enquiries"
+        permissions = [
+            ("view_all_enquiries", "Can see every enquiry"),
+            ("view_team_enquiries", "Can see enquiries routed to own teams"),
+            ("triage_enquiry", "Can accept, correct, route, assign and move enquiries"),
+            ("erase_personal_data", "Can erase an enquirer's personal data"),
+        ]
         indexes = [
             models.Index(fields=["submitted_at", "id"], name="enquiry_submitted_idx"),
+            models.Index(fields=["status", "submitted_at"], name="enquiry_status_idx"),
+            models.Index(fields=["response_due", "id"], name="enquiry_due_idx"),
             models.Index(
                 fields=["classification_state", "classify_enqueued_at"],
                 name="enquiry_outbox_idx",

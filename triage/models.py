@@ -22,6 +22,11 @@ class ClassifierVersion(models.Model):
     is_active = models.BooleanField(default=False)
     metrics = models.JSONField(default=dict)
     training_counts = models.JSONField(default=dict)
+    review_overrides = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Per-class confidence thresholds set by staff.",
+    )
 
     objects = ClassifierVersionQuerySet.as_manager()
 
@@ -98,3 +103,80 @@ class RelevanceFeedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_study_id} for {self.enquiry_id}"
+
+
+class Team(models.Model):
+    """A specialist team that enquiries are routed to."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="triage_teams"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Routing(models.Model):
+    """An enquiry routed to a team (several teams give one coordinated reply)."""
+
+    enquiry = models.ForeignKey(
+        Enquiry, on_delete=models.CASCADE, related_name="routings"
+    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="routings")
+    routed_at = models.DateTimeField(auto_now_add=True)
+    routed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enquiry", "team"], name="one_routing_per_team"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enquiry_id} -> {self.team_id}"
+
+
+class RoutingRule(models.Model):
+    """Product and/or process type to team; the lowest precedence number wins."""
+
+    product_type = models.CharField(max_length=32, blank=True)
+    process_type = models.CharField(max_length=40, blank=True)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE)
+    precedence = models.PositiveSmallIntegerField(default=100)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["precedence", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(product_type="", process_type=""),
+                name="rule_names_a_type",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_type or '*'} / {self.process_type or '*'} -> {self.team}"
+
+    def matches(self, product_type: str, process_types: list[str]) -> bool:
+        return (not self.product_type or self.product_type == product_type) and (
+            not self.process_type or self.process_type in process_types
+        )
+
+
+class CannedResponse(models.Model):
+    title = models.CharField(max_length=120, unique=True)
+    body = models.TextField()
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title

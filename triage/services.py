@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections import Counter
@@ -19,9 +20,17 @@ from django.utils import timezone
 from casestudies.models import CaseStudy
 from enquiries import taxonomy
 from enquiries.models import Enquiry, Event, Reply
+from enquiries.workdays import add_working_days, working_days_between
 
 from . import classifier
-from .models import ClassifierVersion, RelevanceFeedback, Triage
+from .models import (
+    ClassifierVersion,
+    RelevanceFeedback,
+    Routing,
+    RoutingRule,
+    Team,
+    Triage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +56,18 @@ def active_model() -> classifier.Model:
     return classifier.load(str(path), version.sha256)
 
 
+def with_overrides(prediction: classifier.Prediction) -> classifier.Prediction:
+    """Apply the per-class review thresholds staff set on the active model."""
+    version = ClassifierVersion.objects.active()
+    threshold = (version.review_overrides if version else {}).get(
+        prediction.product_type
+    )
+    if threshold is None:
+        return prediction
+    needs_review = prediction.product_confidence < float(threshold)
+    return dataclasses.replace(prediction, needs_review=needs_review)
+
+
 def classify_enquiry(*, enquiry_id: int) -> Triage | None:
     """Classify one pending enquiry; a no-op if it was already dealt with."""
     try:
@@ -61,7 +82,7 @@ def classify_enquiry(*, enquiry_id: int) -> Triage | None:
             enquiry.classification_state != Enquiry.ClassificationState.PENDING
         ):
             return None  # already classified or flagged: redelivery is harmless
-        prediction = classifier.predict(model, example_of(enquiry))
+        prediction = with_overrides(classifier.predict(model, example_of(enquiry)))
         text = f"{enquiry.title}\n{enquiry.description}"
         suggestions = [s.slug for s in CaseStudy.objects.suggest_for(text, limit=5)]
         triage, _ = Triage.objects.update_or_create(
@@ -82,6 +103,13 @@ def classify_enquiry(*, enquiry_id: int) -> Triage | None:
         enquiry.classification_state = Enquiry.ClassificationState.CLASSIFIED
         enquiry.classify_error = ""
         enquiry.save(update_fields=["classification_state", "classify_error"])
+        if not prediction.needs_review:
+            apply_routing_rules(
+                enquiry=enquiry,
+                actor=None,
+                product_type=prediction.product_type,
+                process_types=list(prediction.process_types),
+            )
         Event.objects.create(
             enquiry=enquiry,
             system_actor=SYSTEM,
@@ -355,3 +383,168 @@ def reply_to_enquiry(
             )
         )
     return reply
+
+
+# --- Staff triage -------------------------------------------------------------
+
+S = Enquiry.Status
+TRANSITIONS: dict[str, set[str]] = {
+    S.NEW: {S.IN_TRIAGE, S.ROUTED, S.AWAITING_ENQUIRER, S.OUT_OF_SCOPE},
+    S.IN_TRIAGE: {S.ROUTED, S.AWAITING_ENQUIRER, S.OUT_OF_SCOPE, S.CLOSED},
+    S.ROUTED: {S.IN_TRIAGE, S.AWAITING_ENQUIRER, S.CLOSED},
+    S.AWAITING_ENQUIRER: {S.IN_TRIAGE, S.ROUTED, S.CLOSED},
+    S.RESPONDED: {S.AWAITING_ENQUIRER, S.ROUTED, S.CLOSED},
+    S.CLOSED: {S.IN_TRIAGE},
+    S.OUT_OF_SCOPE: {S.IN_TRIAGE},
+}
+
+
+class TriageError(ValueError):
+    """An action the rules do not allow; the message says why."""
+
+
+def _event(
+    enquiry: Enquiry,
+    actor: User | None,
+    action: str,
+    old: object = None,
+    new: object = None,
+    note: str = "",
+) -> None:
+    Event.objects.create(
+        enquiry=enquiry,
+        actor=actor,
+        system_actor="" if actor else SYSTEM,
+        action=action,
+        old=old,
+        new=new,
+        note=note,
+    )
+
+
+@transaction.atomic
+def change_status(*, enquiry: Enquiry, actor: User | None, to: str) -> Enquiry:
+    """Guarded status change; the service clock stops while awaiting the enquirer."""
+    locked = Enquiry.objects.select_for_update().get(pk=enquiry.pk)
+    if to not in TRANSITIONS.get(locked.status, set()):
+        raise TriageError(
+            f"An enquiry that is {locked.get_status_display().lower()} cannot move to "
+            f"{dict(Enquiry.Status.choices).get(to, to).lower()}"
+        )
+    old = locked.status
+    today = timezone.localdate()
+    if to == S.AWAITING_ENQUIRER:
+        locked.clock_paused_at = today
+    elif locked.clock_paused_at is not None:
+        paused = working_days_between(locked.clock_paused_at, today)
+        locked.response_due = add_working_days(locked.response_due, paused)
+        locked.clock_paused_at = None
+    locked.status = to
+    locked.save(
+        update_fields=["status", "clock_paused_at", "response_due", "updated_at"]
+    )
+    _event(locked, actor, "status", {"status": old}, {"status": to})
+    return locked
+
+
+def _ensure_triage(enquiry: Enquiry) -> Triage:
+    triage = Triage.objects.filter(enquiry=enquiry).first()
+    if triage is None:  # flagged for manual triage: no model output to keep
+        triage = Triage.objects.create(
+            enquiry=enquiry, product_type="", product_confidence=0.0,
+            model_version="", needs_review=True, classified_at=timezone.now(),
+        )  # fmt: skip
+    return triage
+
+
+@transaction.atomic
+def confirm_labels(
+    *, enquiry: Enquiry, actor: User | None, product_type: str | None = None,
+    process_types: list[str] | None = None,
+) -> Triage:  # fmt: skip
+    """Accept the model's labels (no arguments) or correct them; provenance kept."""
+    triage = _ensure_triage(enquiry)
+    accepting = product_type is None and process_types is None
+    if accepting and not triage.product_type:
+        raise TriageError("There is no model prediction to accept; correct the labels")
+    product = triage.product_type if product_type is None else product_type
+    processes = list(triage.process_types if process_types is None else process_types)
+    if product not in taxonomy.PRODUCT_TYPES:
+        raise TriageError("Choose a product type")
+    if any(p not in taxonomy.PROCESS_TYPES for p in processes):
+        raise TriageError("Unknown process type")
+    old = {"product_type": triage.final_product_type or triage.product_type,
+           "process_types": triage.final_process_types or triage.process_types,
+           "by": "staff" if triage.labels_confirmed_at else "model"}  # fmt: skip
+    triage.final_product_type, triage.final_process_types = product, processes
+    triage.labels_confirmed_by, triage.labels_confirmed_at = actor, timezone.now()
+    triage.save()
+    new = {"product_type": product, "process_types": processes}
+    _event(enquiry, actor, "accepted" if accepting else "corrected", old, new)
+    if not enquiry.routings.exists():
+        apply_routing_rules(enquiry=enquiry, actor=actor, product_type=product,
+                            process_types=processes)  # fmt: skip
+    return triage
+
+
+def teams_for(*, product_type: str, process_types: list[str]) -> list[Team]:
+    """Teams from the rules: the best-precedence product rule plus process rules."""
+    rules = [r for r in RoutingRule.objects.filter(active=True).select_related("team")
+             if r.matches(product_type, process_types)]  # fmt: skip
+    if not rules:
+        return []
+    best = min(r.precedence for r in rules)
+    chosen = [r.team for r in rules if r.precedence == best or r.process_type]
+    return list(dict.fromkeys(chosen))
+
+
+def apply_routing_rules(
+    *, enquiry: Enquiry, actor: User | None, product_type: str, process_types: list[str]
+) -> list[Team]:
+    teams = teams_for(product_type=product_type, process_types=process_types)
+    if teams:
+        route_enquiry(enquiry=enquiry, actor=actor, teams=teams)
+    return teams
+
+
+@transaction.atomic
+def route_enquiry(
+    *, enquiry: Enquiry, actor: User | None, teams: list[Team]
+) -> Enquiry:
+    """Route to one or more teams (replacing the previous routing)."""
+    if not teams:
+        raise TriageError("Choose at least one team")
+    old = sorted(enquiry.routings.values_list("team__slug", flat=True))
+    enquiry.routings.exclude(team__in=teams).delete()
+    for team in teams:
+        Routing.objects.get_or_create(
+            enquiry=enquiry, team=team, defaults={"routed_by": actor}
+        )
+    new = sorted(t.slug for t in teams)
+    _event(enquiry, actor, "routed", {"teams": old}, {"teams": new})
+    if enquiry.status in (S.NEW, S.IN_TRIAGE):
+        change_status(enquiry=enquiry, actor=actor, to=S.ROUTED)
+    return enquiry
+
+
+@transaction.atomic
+def assign_enquiry(
+    *, enquiry: Enquiry, actor: User | None, assignee: User | None
+) -> Enquiry:
+    old = enquiry.assigned_to.username if enquiry.assigned_to else None
+    enquiry.assigned_to = assignee
+    enquiry.save(update_fields=["assigned_to", "updated_at"])
+    _event(
+        enquiry,
+        actor,
+        "assigned",
+        {"to": old},
+        {"to": assignee.username if assignee else None},
+    )
+    return enquiry
+
+
+def add_note(*, enquiry: Enquiry, actor: User | None, text: str) -> None:
+    if not text.strip():
+        raise TriageError("Write a note before saving it")
+    _event(enquiry, actor, "note", note=text.strip()[:5000])
