@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from enquiries import taxonomy
 from enquiries.models import Enquiry
+from enquiries.permissions import staff_required
 
 from . import services
 from .forms import CaseStudyForm
@@ -63,15 +63,13 @@ def _editor(request: HttpRequest) -> User | None:
     return request.user if isinstance(request.user, User) else None
 
 
-@login_required
-@permission_required(EDIT, raise_exception=True)
+@staff_required(EDIT)
 def editor_list(request: HttpRequest) -> HttpResponse:
     studies = CaseStudy.objects.order_by("-updated_at")
     return render(request, "casestudies/editor_list.html", {"studies": studies})
 
 
-@login_required
-@permission_required(EDIT, raise_exception=True)
+@staff_required(EDIT)
 @require_http_methods(["GET", "POST"])
 def editor_new(request: HttpRequest) -> HttpResponse:
     form = CaseStudyForm(request.POST or None)
@@ -85,11 +83,12 @@ def editor_new(request: HttpRequest) -> HttpResponse:
     return render(request, "casestudies/editor_form.html", {"form": form})
 
 
-@login_required
-@permission_required(EDIT, raise_exception=True)
+@staff_required(EDIT)
 @require_POST
 def editor_from_enquiry(request: HttpRequest, reference: str) -> HttpResponse:
-    enquiry = get_object_or_404(Enquiry, reference=reference)
+    enquiry = get_object_or_404(
+        Enquiry.objects.visible_to(request.user), reference=reference
+    )
     try:
         study = services.start_case_study_from_enquiry(
             enquiry=enquiry, editor=_editor(request)
@@ -100,8 +99,7 @@ def editor_from_enquiry(request: HttpRequest, reference: str) -> HttpResponse:
     return redirect("casestudies:edit", pk=study.pk)
 
 
-@login_required
-@permission_required(EDIT, raise_exception=True)
+@staff_required(EDIT)
 @require_http_methods(["GET", "POST"])
 def editor_edit(request: HttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(CaseStudy, pk=pk)
@@ -123,15 +121,13 @@ def editor_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "casestudies/editor_form.html", context)
 
 
-@login_required
-@permission_required(EDIT, raise_exception=True)
+@staff_required(EDIT)
 def editor_preview(request: HttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(CaseStudy, pk=pk)
     return render(request, "casestudies/detail.html", {"study": study, "preview": True})
 
 
-@login_required
-@permission_required(EDIT, raise_exception=True)
+@staff_required(EDIT)
 @require_POST
 def editor_move(request: HttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(CaseStudy, pk=pk)

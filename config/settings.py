@@ -14,6 +14,7 @@ from typing import Any
 import django
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 django_stubs_ext.monkeypatch()  # lets admin.ModelAdmin[Model] etc. work at run time
@@ -85,6 +86,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "enquiries",
     "triage",
     "casestudies",
@@ -97,8 +101,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "enquiries.permissions.session_limits",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns lockouts into a 429 page
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -210,6 +221,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "triage.tasks.sweep_unclassified",
         "schedule": 60.0,
     },
+    "retrain-weekly": {
+        "task": "triage.tasks.retrain_classifier",
+        "schedule": crontab(minute=0, hour=3, day_of_week="sunday"),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -271,9 +286,19 @@ MATCHING_BACKGROUND_DIR = Path(
 )
 
 # Auth, sessions, security headers.
-LOGIN_URL = "admin:login"
+LOGIN_URL = "triage:login"
+# A second factor (TOTP) for staff; switch off only for a local demo.
+STAFF_TWO_FACTOR = _bool("STAFF_TWO_FACTOR", True)
+STAFF_SESSION_MAX_SECONDS = 8 * 3600  # absolute, whatever the activity
+SESSION_COOKIE_AGE = _positive_int("STAFF_IDLE_TIMEOUT_SECONDS", 30 * 60)  # idle
+SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 8 * 3600
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.5  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "triage/locked_out.html"
+OTP_TOTP_ISSUER = "Innovation Office"
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -320,5 +345,8 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": _get("LOG_LEVEL", str, "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
 }

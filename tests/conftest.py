@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 
 from config.celery import app as celery_app
 from tests.helpers import VALID
 from triage import classifier
 from triage import services as triage_services
-from triage.models import ClassifierVersion
+from triage.models import ClassifierVersion, Team
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -40,6 +40,7 @@ def _test_settings(settings: Any, tmp_path: Path) -> None:
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     }
     settings.SITE_URL = "http://testserver"
+    settings.STAFF_TWO_FACTOR = False  # tests of the second factor switch it on
     cache.clear()
     celery_app.conf.task_always_eager = True
 
@@ -75,11 +76,37 @@ def active_model(
 
 
 # Personas
+def _staff(username: str, *groups: str) -> User:
+    user = User.objects.create_user(
+        username, f"{username}@example.org", "pw", is_staff=True
+    )
+    for name in groups:
+        user.groups.add(Group.objects.get(name=name))
+    return user
+
+
 @pytest.fixture
 def officer(db: None) -> User:
-    return User.objects.create_user(
-        "officer", "officer@example.org", "pw", is_staff=True
-    )
+    """A triage officer: sees and works every enquiry."""
+    return _staff("officer", "Triage officer")
+
+
+@pytest.fixture
+def specialist(db: None) -> User:
+    """A specialist in the Medical devices team only."""
+    user = _staff("specialist", "Specialist")
+    Team.objects.get(slug="devices").members.add(user)
+    return user
+
+
+@pytest.fixture
+def administrator(db: None) -> User:
+    return _staff("administrator", "Administrator")
+
+
+@pytest.fixture
+def editor(db: None) -> User:
+    return _staff("editor", "Case-study editor")
 
 
 @pytest.fixture

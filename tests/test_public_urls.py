@@ -21,7 +21,7 @@ PUBLIC = {
     "case-studies/",
     "case-studies/feed/",
     "case-studies/<slug:slug>/",
-    "admin/login/",  # the sign-in page itself
+    "staff/login/",  # the sign-in page itself
     "healthz",  # for load balancers: counts and ages only, no personal data
 }
 
@@ -61,10 +61,10 @@ def test_only_public_pages_answer_200_to_anonymous_visitors() -> None:
 def test_the_staff_queue_redirects_anonymous_visitors_to_sign_in() -> None:
     response = Client().get("/staff/")
     assert response.status_code == 302
-    assert "/admin/login/" in response["Location"]
+    assert "/staff/login/" in response["Location"]
 
 
 def test_the_staff_queue_is_refused_to_non_staff(outsider: Any) -> None:
     client = Client()
     client.force_login(outsider)
-    assert client.get("/staff/").status_code == 302
+    assert client.get("/staff/").status_code == 403

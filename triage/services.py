@@ -13,8 +13,8 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from casestudies.models import CaseStudy
@@ -239,9 +239,9 @@ def train_classifier(
     ]  # fmt: skip
     products = [str(r["product_type"]) for r in rows]
     processes: list[list[str]] = [list(r["process_types"]) for r in rows]  # type: ignore[call-overload]
-    confirmed = Triage.objects.filter(labels_confirmed_at__isnull=False).select_related(
-        "enquiry"
-    )
+    confirmed = Triage.objects.filter(
+        labels_confirmed_at__isnull=False, enquiry__status=Enquiry.Status.CLOSED
+    ).select_related("enquiry")  # staff-final labels of closed enquiries
     for triage in confirmed:
         examples.append(example_of(triage.enquiry))
         products.append(triage.final_product_type)
@@ -548,3 +548,71 @@ def add_note(*, enquiry: Enquiry, actor: User | None, text: str) -> None:
     if not text.strip():
         raise TriageError("Write a note before saving it")
     _event(enquiry, actor, "note", note=text.strip()[:5000])
+
+
+def search_enquiries(enquiries: QuerySet[Enquiry], query: str) -> QuerySet[Enquiry]:
+    """Full-text search over title and description (PostgreSQL), words elsewhere."""
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        vector = SearchVector("title", "description", config="english")
+        return enquiries.annotate(search=vector).filter(
+            search=SearchQuery(query, search_type="websearch", config="english")
+        )
+    for word in query.split()[:8]:
+        enquiries = enquiries.filter(
+            Q(title__icontains=word) | Q(description__icontains=word)
+        )
+    return enquiries
+
+
+def model_quality_rows(version: ClassifierVersion | None) -> list[dict[str, object]]:
+    """Per product type: precision against staff-final labels, auto-accepted share."""
+    thresholds: dict[str, float] = {}
+    if version is not None:
+        try:
+            thresholds = dict(active_model().review_thresholds)
+        except classifier.ModelUnavailable:
+            thresholds = {}
+        thresholds.update(version.review_overrides)
+    rows = []
+    for code in taxonomy.PRODUCT_TYPES:
+        predicted = Triage.objects.filter(product_type=code)
+        confirmed = predicted.filter(labels_confirmed_at__isnull=False)
+        right = confirmed.filter(final_product_type=code).count()
+        total = predicted.count()
+        rows.append(
+            {
+                "code": code,
+                "label": taxonomy.label("product_types", code),
+                "predicted": total,
+                "confirmed": confirmed.count(),
+                "precision": right / confirmed.count() if confirmed.exists() else None,
+                "auto_accepted": predicted.filter(needs_review=False).count() / total
+                if total
+                else None,
+                "threshold": thresholds.get(code),
+                "overridden": code in (version.review_overrides if version else {}),
+            }
+        )
+    return rows
+
+
+def retrain_if_better(
+    *, corpus: Path = CORPUS_DIR, tolerance: float = 0.005
+) -> ClassifierVersion:
+    """Train a candidate; activate it only if it is as good on held-out folds."""
+    candidate = train_classifier(activate=False, corpus=corpus)
+    current = ClassifierVersion.objects.active()
+    keys = ("cv_product_accuracy", "cv_process_micro_f1")
+    better = current is None or all(
+        float(candidate.metrics.get(k, 0))
+        >= float(current.metrics.get(k, 0)) - tolerance
+        for k in keys
+    )
+    if better:
+        activate_classifier(version=candidate)
+    log.info(
+        "candidate %s %s", candidate.version, "activated" if better else "kept inactive"
+    )
+    return candidate

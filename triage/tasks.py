@@ -64,3 +64,9 @@ def _warm_up(**_: Any) -> None:
         services.active_model()
     except (classifier.ModelUnavailable, DatabaseError) as exc:
         log.warning("no model loaded at worker start: %s", exc)
+
+
+@shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700)
+def retrain_classifier() -> str:
+    """Weekly (beat) or on demand: a better model is activated, a worse one is not."""
+    return services.retrain_if_better().version

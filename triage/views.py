@@ -1,110 +1,440 @@
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.models import User
-from django.core.paginator import Paginator
-from django.db.models import Q
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from casestudies.models import CaseStudy
 from enquiries import taxonomy
-from enquiries.models import Enquiry
+from enquiries.models import CLOSED_STATES, Enquiry
+from enquiries.permissions import staff_required
 
 from . import services
+from .forms import LabelsForm
+from .models import CannedResponse, ClassifierVersion, Team, Triage
 
-TABS = {
-    "all": ("All", Q()),
-    "needs-review": (
-        "Needs review",
-        Q(triage__needs_review=True)
-        | Q(classification_state=Enquiry.ClassificationState.MANUAL),
-    ),
-    "unclassified": (
-        "Waiting for the model",
-        Q(classification_state=Enquiry.ClassificationState.PENDING),
-    ),
-    "new": ("New", Q(status=Enquiry.Status.NEW)),
-    "closed": (
-        "Closed",
-        Q(status__in=[Enquiry.Status.CLOSED, Enquiry.Status.OUT_OF_SCOPE]),
-    ),
+PAGE_SIZE = 50
+TRIAGE = "enquiries.triage_enquiry"
+SORTS = {  # the only sort keys accepted; anything else falls back to the default
+    "submitted": "submitted_at",
+    "due": "response_due",
+    "reference": "reference",
 }
 
 
-@staff_member_required
+def _tabs(user: Any) -> dict[str, tuple[str, Q]]:
+    return {
+        "new": ("New", Q(status=Enquiry.Status.NEW)),
+        "needs-review": (
+            "Needs review",
+            Q(triage__needs_review=True, triage__labels_confirmed_at__isnull=True)
+            | Q(classification_state=Enquiry.ClassificationState.MANUAL),
+        ),
+        "my-team": ("My team", Q(routings__team__members=user)),
+        "mine": ("Assigned to me", Q(assigned_to=user)),
+        "awaiting": ("Awaiting enquirer", Q(status=Enquiry.Status.AWAITING_ENQUIRER)),
+        "overdue": (
+            "Overdue",
+            Q(response_due__lt=timezone.localdate(), clock_paused_at__isnull=True)
+            & ~Q(status__in=CLOSED_STATES),
+        ),
+        "closed": ("Closed", Q(status__in=CLOSED_STATES)),
+        "all": ("All", Q()),
+    }
+
+
+def _tab_counts(
+    user: Any, visible: QuerySet[Enquiry], tabs: dict[str, Any]
+) -> dict[str, int]:
+    scope = "all" if user.has_perm("enquiries.view_all_enquiries") else f"u{user.pk}"
+    key = f"queue-counts:{scope}:{user.pk}"
+    counts: dict[str, int] | None = cache.get(key)
+    if counts is None:
+        counts = visible.aggregate(
+            **{
+                k.replace("-", "_"): Count("pk", filter=q, distinct=True)
+                for k, (_, q) in tabs.items()
+            }
+        )
+        cache.set(key, counts, 30)
+    return {k: counts[k.replace("-", "_")] for k in tabs}
+
+
+def _filtered(request: HttpRequest, enquiries: QuerySet[Enquiry]) -> QuerySet[Enquiry]:
+    g = request.GET
+    if g.get("status") in Enquiry.Status.values:
+        enquiries = enquiries.filter(status=g["status"])
+    if g.get("product_type") in taxonomy.PRODUCT_TYPES:
+        enquiries = enquiries.filter(triage__product_type=g["product_type"])
+    if g.get("process_type") in taxonomy.PROCESS_TYPES:
+        enquiries = enquiries.filter(
+            triage__process_types__icontains=f'"{g["process_type"]}"'
+        )
+    if g.get("organisation_type") in taxonomy.ORGANISATION_TYPES:
+        enquiries = enquiries.filter(organisation_type=g["organisation_type"])
+    if g.get("team", "").isdigit():
+        enquiries = enquiries.filter(routings__team_id=int(g["team"]))
+    if g.get("assignee", "").isdigit():
+        enquiries = enquiries.filter(assigned_to_id=int(g["assignee"]))
+    if g.get("needs_review") == "yes":
+        enquiries = enquiries.filter(triage__needs_review=True)
+    if g.get("overdue") == "yes":
+        enquiries = enquiries.filter(
+            response_due__lt=timezone.localdate(), clock_paused_at__isnull=True
+        ).exclude(status__in=CLOSED_STATES)
+    query = g.get("q", "").strip()[:200]
+    if query:
+        enquiries = services.search_enquiries(enquiries, query)
+    return enquiries
+
+
+def _page(
+    request: HttpRequest, enquiries: QuerySet[Enquiry]
+) -> tuple[list[Enquiry], str, str]:
+    """Keyset pagination on an allowlisted sort: flat cost at any depth."""
+    raw = request.GET.get("sort", "-submitted")
+    descending = raw.startswith("-")
+    key = raw.lstrip("-") if raw.lstrip("-") in SORTS else "submitted"
+    field = SORTS[key]
+    sort = ("-" if descending else "") + key
+    order = [f"-{field}", "-id"] if descending else [field, "id"]
+    after = request.GET.get("after", "")
+    value, _, last_id = after.rpartition("|")
+    if last_id.isdigit() and value:
+        try:
+            typed: Any = (
+                date.fromisoformat(value[:10]) if field == "response_due" else value
+            )
+            if field == "submitted_at":
+                typed = datetime.fromisoformat(value)
+        except ValueError:
+            typed = None
+        if typed is not None:
+            op = "lt" if descending else "gt"
+            enquiries = enquiries.filter(
+                Q(**{f"{field}__{op}": typed})
+                | Q(**{field: typed, f"id__{op}": int(last_id)})
+            )
+    rows = list(enquiries.order_by(*order)[: PAGE_SIZE + 1])
+    cursor = ""
+    if len(rows) > PAGE_SIZE:
+        rows = rows[:PAGE_SIZE]
+        last = rows[-1]
+        value = (
+            last.reference if field == "reference" else getattr(last, field).isoformat()
+        )
+        cursor = f"{value}|{last.pk}"
+    return rows, cursor, sort
+
+
+@staff_required("enquiries.view_enquiry")
 def queue(request: HttpRequest) -> HttpResponse:
-    tab = request.GET.get("tab", "all")
-    _label, condition = TABS.get(tab, TABS["all"])
-    enquiries = Enquiry.objects.filter(condition).select_related("triage").only(
-        "reference", "title", "organisation_name", "status", "submitted_at",
-        "response_due", "classification_state", "triage__product_type",
-        "triage__product_confidence", "triage__process_types", "triage__needs_review",
-    )  # fmt: skip
-    page = Paginator(enquiries, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "tab": tab, "tabs": {k: v[0] for k, v in TABS.items()}}
+    user: Any = request.user
+    visible = Enquiry.objects.visible_to(user)
+    tabs = _tabs(user)
+    tab = request.GET.get("tab", "all") if request.GET.get("tab") in tabs else "all"
+    enquiries = _filtered(request, visible.filter(tabs[tab][1]))
+    if tab == "my-team" or request.GET.get("team"):
+        enquiries = enquiries.distinct()
+    enquiries = enquiries.select_related("triage", "assigned_to").prefetch_related(
+        "routings__team"
+    )
+    rows, cursor, sort = _page(request, enquiries)
+    params = request.GET.copy()
+    params.pop("after", None)
+    context = {
+        "rows": rows,
+        "tab": tab,
+        "tabs": {k: v[0] for k, v in tabs.items()},
+        "counts": _tab_counts(user, visible, tabs),
+        "cursor": cursor,
+        "sort": sort,
+        "params": params.urlencode(),
+        "today": timezone.localdate(),
+        "teams": Team.objects.all(),
+        "staff": User.objects.filter(is_staff=True, is_active=True).order_by(
+            "username"
+        ),
+        "statuses": Enquiry.Status.choices,
+        "product_choices": taxonomy.choices("product_types"),
+        "process_choices": taxonomy.choices("process_types"),
+        "organisation_choices": taxonomy.choices("organisation_types"),
+        "can_triage": user.has_perm(TRIAGE),
+        "sort_choices": [
+            ("-submitted", "Newest first"),
+            ("submitted", "Oldest first"),
+            ("due", "Due soonest"),
+            ("-due", "Due latest"),
+            ("reference", "Reference"),
+        ],
+    }
     return render(request, "triage/queue.html", context)
 
 
-@staff_member_required
-def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    enquiry = get_object_or_404(
-        Enquiry.objects.select_related("triage"), reference=reference
+def _visible(request: HttpRequest, reference: str) -> Enquiry:
+    return get_object_or_404(
+        Enquiry.objects.visible_to(request.user).select_related("triage"),
+        reference=reference,
     )
-    triage = getattr(enquiry, "triage", None)
-    suggestions = []
-    if triage is not None:
-        found = CaseStudy.objects.matches_for(f"{enquiry.title}\n{enquiry.description}")
-        suggestions = [{"study": s, "terms": ", ".join(m.terms)} for s, m in found]
+
+
+@staff_required("enquiries.view_enquiry")
+def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    enquiry = _visible(request, reference)
+    triage: Triage | None = getattr(enquiry, "triage", None)
+    found = CaseStudy.objects.matches_for(f"{enquiry.title}\n{enquiry.description}")
+    chosen = (triage.final_process_types or triage.process_types) if triage else []
     context = {
         "enquiry": enquiry,
         "triage": triage,
         "product_label": taxonomy.label("product_types", triage.product_type)
-        if triage
+        if triage and triage.product_type
         else "",
         "process_rows": [
             {
-                "code": code,
                 "label": taxonomy.label("process_types", code),
                 "confidence": conf,
                 "percent": round(conf * 100),
-                "chosen": code in triage.process_types,
+                "chosen": code in (triage.process_types if triage else []),
             }
             for code, conf in sorted(
-                triage.process_confidences.items(), key=lambda kv: -kv[1]
+                (triage.process_confidences if triage else {}).items(),
+                key=lambda kv: -kv[1],
             )
-        ]
-        if triage
-        else [],
-        "suggestions": suggestions,
+        ],
+        "suggestions": [{"study": s, "terms": ", ".join(m.terms)} for s, m in found],
         "events": enquiry.events.select_related("actor"),
         "attachments": enquiry.attachments.all(),
+        "labels_form": LabelsForm(
+            initial={
+                "product_type": (triage.final_product_type or triage.product_type)
+                if triage
+                else "",
+                "process_types": chosen,
+            }
+        ),
+        "teams": Team.objects.all(),
+        "routed": set(enquiry.routings.values_list("team_id", flat=True)),
+        "staff": User.objects.filter(is_staff=True, is_active=True).order_by(
+            "username"
+        ),
+        "moves": [
+            (s, dict(Enquiry.Status.choices)[s])
+            for s in sorted(services.TRANSITIONS.get(enquiry.status, ()))
+        ],
+        "canned": CannedResponse.objects.all(),
+        "can_triage": request.user.has_perm(TRIAGE),
     }
     return render(request, "triage/enquiry.html", context)
+
+
+def _act(request: HttpRequest, reference: str, action: Any, done: str) -> HttpResponse:
+    enquiry = _visible(request, reference)
+    actor = request.user if isinstance(request.user, User) else None
+    try:
+        action(enquiry, actor)
+    except (services.TriageError, services.ReplyError) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)
+    return redirect("triage:enquiry", reference=reference)
+
+
+@staff_required(TRIAGE)
+@require_POST
+def accept(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(
+        request,
+        reference,
+        lambda e, a: services.confirm_labels(enquiry=e, actor=a),
+        "Classification accepted.",
+    )
+
+
+@staff_required(TRIAGE)
+@require_POST
+def correct(request: HttpRequest, reference: str) -> HttpResponse:
+    form = LabelsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a product type and valid process types")
+        return redirect("triage:enquiry", reference=reference)
+    data = form.cleaned_data
+
+    def action(enquiry: Enquiry, actor: User | None) -> None:
+        services.confirm_labels(
+            enquiry=enquiry,
+            actor=actor,
+            product_type=data["product_type"],
+            process_types=data["process_types"],
+        )
+
+    return _act(request, reference, action, "Labels corrected.")
+
+
+@staff_required(TRIAGE)
+@require_POST
+def route(request: HttpRequest, reference: str) -> HttpResponse:
+    ids = [int(t) for t in request.POST.getlist("teams") if t.isdigit()]
+    teams = list(Team.objects.filter(pk__in=ids))
+    return _act(
+        request,
+        reference,
+        lambda e, a: services.route_enquiry(enquiry=e, actor=a, teams=teams),
+        "Routed.",
+    )
+
+
+@staff_required(TRIAGE)
+@require_POST
+def assign(request: HttpRequest, reference: str) -> HttpResponse:
+    raw = request.POST.get("assignee", "")
+    assignee = (
+        User.objects.filter(pk=int(raw), is_staff=True).first()
+        if raw.isdigit()
+        else None
+    )
+    return _act(
+        request,
+        reference,
+        lambda e, a: services.assign_enquiry(enquiry=e, actor=a, assignee=assignee),
+        "Assigned.",
+    )
+
+
+@staff_required(TRIAGE)
+@require_POST
+def move(request: HttpRequest, reference: str) -> HttpResponse:
+    to = request.POST.get("to", "")
+    return _act(
+        request,
+        reference,
+        lambda e, a: services.change_status(enquiry=e, actor=a, to=to),
+        "Status changed.",
+    )
+
+
+@staff_required(TRIAGE)
+@require_POST
+def note(request: HttpRequest, reference: str) -> HttpResponse:
+    text = request.POST.get("note", "")[:5000]
+    return _act(
+        request,
+        reference,
+        lambda e, a: services.add_note(enquiry=e, actor=a, text=text),
+        "Note added.",
+    )
+
+
+@staff_required(TRIAGE)
+@require_POST
+def reply(request: HttpRequest, reference: str) -> HttpResponse:
+    body = request.POST.get("body", "")[:20_000]
+    canned = request.POST.get("canned", "")
+    if canned.isdigit() and (
+        template := CannedResponse.objects.filter(pk=int(canned)).first()
+    ):
+        body = f"{template.body}\n\n{body}".strip()
+    slugs = request.POST.getlist("case_studies")[:10]
+
+    def action(enquiry: Enquiry, actor: User | None) -> None:
+        services.reply_to_enquiry(
+            enquiry=enquiry, author=actor, body=body, case_study_slugs=slugs
+        )
+
+    return _act(request, reference, action, "Reply sent.")
+
+
+@staff_required(TRIAGE)
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Assign, route or accept several enquiries at once (only those visible)."""
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()][:PAGE_SIZE]
+    enquiries = Enquiry.objects.visible_to(request.user).filter(pk__in=ids)
+    actor = request.user if isinstance(request.user, User) else None
+    action = request.POST.get("action", "")
+    done = failed = 0
+    for enquiry in enquiries:
+        try:
+            if action == "accept":
+                services.confirm_labels(enquiry=enquiry, actor=actor)
+            elif action == "assign":
+                raw = request.POST.get("assignee", "")
+                assignee = (
+                    User.objects.filter(pk=int(raw), is_staff=True).first()
+                    if raw.isdigit()
+                    else None
+                )
+                services.assign_enquiry(enquiry=enquiry, actor=actor, assignee=assignee)
+            elif action == "route":
+                teams = list(
+                    Team.objects.filter(
+                        pk__in=[
+                            int(t) for t in request.POST.getlist("teams") if t.isdigit()
+                        ]
+                    )
+                )
+                services.route_enquiry(enquiry=enquiry, actor=actor, teams=teams)
+            else:
+                messages.error(request, "Choose an action")
+                return redirect("triage:queue")
+            done += 1
+        except services.TriageError:
+            failed += 1
+    messages.success(
+        request,
+        f"{done} enquiries updated"
+        + (f", {failed} could not be" if failed else "")
+        + ".",
+    )
+    return redirect("triage:queue")
+
+
+@staff_required("triage.change_classifierversion")
+def model_quality(request: HttpRequest) -> HttpResponse:
+    """Per class: precision against staff labels, share auto-accepted, threshold."""
+    version = ClassifierVersion.objects.active()
+    if request.method == "POST" and version is not None:
+        if request.POST.get("retrain"):
+            from .tasks import retrain_classifier
+
+            retrain_classifier.delay()
+            messages.success(
+                request,
+                "Retraining started; a better model is activated when it finishes.",
+            )
+            return redirect("triage:model")
+        overrides = {}
+        for code in taxonomy.PRODUCT_TYPES:
+            raw = request.POST.get(f"threshold-{code}", "").strip()
+            try:
+                if raw and 0.0 <= float(raw) <= 1.01:
+                    overrides[code] = round(float(raw), 4)
+            except ValueError:
+                messages.error(
+                    request, f"Threshold for {code} must be a number from 0 to 1.01"
+                )
+                return redirect("triage:model")
+        version.review_overrides = overrides
+        version.save(update_fields=["review_overrides"])
+        messages.success(request, "Thresholds saved.")
+        return redirect("triage:model")
+    context = {
+        "version": version,
+        "rows": services.model_quality_rows(version),
+        "versions": ClassifierVersion.objects.all()[:20],
+    }
+    return render(request, "triage/model.html", context)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
     """For load balancers: database, broker, classification backlog, model version."""
     report = services.health()
     return JsonResponse(report, status=200 if report["ok"] else 503)
-
-
-@staff_member_required
-@require_POST
-def reply(request: HttpRequest, reference: str) -> HttpResponse:
-    enquiry = get_object_or_404(Enquiry, reference=reference)
-    author = request.user if isinstance(request.user, User) else None
-    try:
-        services.reply_to_enquiry(
-            enquiry=enquiry,
-            author=author,
-            body=request.POST.get("body", "")[:20_000],
-            case_study_slugs=request.POST.getlist("case_studies")[:10],
-        )
-    except services.ReplyError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "Reply sent.")
-    return redirect("triage:enquiry", reference=reference)

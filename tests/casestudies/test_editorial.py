@@ -134,9 +134,9 @@ def test_every_transition_is_allowed_or_refused(
         assert study.status == start
 
 
-def test_starting_from_an_enquiry_copies_nothing_and_flags_leaks(
-    editor_client: Client,
-) -> None:
+def test_starting_from_an_enquiry_copies_nothing_and_flags_leaks() -> None:
+    editor_client = Client()
+    editor_client.force_login(user_with("change_casestudy", "view_all_enquiries"))
     enquiry, _ = submit(
         contact_name="Priya Ramaswamy",
         organisation_name="Quillon Medical Ltd",

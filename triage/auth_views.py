@@ -1,0 +1,94 @@
+"""Staff sign-in with a second factor (TOTP), its set-up, and sign-out."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.signals import user_login_failed
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .forms import SignInForm, TokenForm
+
+
+def _next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or "/staff/"
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    return target if safe else "/staff/"
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    form = SignInForm(request.POST or None)
+    context: dict[str, Any] = {"form": form, "next": _next(request)}
+    if request.method != "POST" or not form.is_valid():
+        return render(
+            request, "triage/sign_in.html", context, status=400 if form.errors else 200
+        )
+    data = form.cleaned_data
+    user = authenticate(request, username=data["username"], password=data["password"])
+    if user is None or not user.is_staff:
+        form.add_error(None, "The username, password or code is not right")
+        return render(request, "triage/sign_in.html", context, status=400)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    token_ok = device is None or bool(
+        data["token"] and device.verify_token(data["token"])
+    )
+    if settings.STAFF_TWO_FACTOR and not token_ok:
+        # a wrong code counts towards the lockout like a wrong password
+        user_login_failed.send(
+            sender=__name__,
+            credentials={"username": data["username"]},
+            request=request,
+        )
+        form.add_error("token", "The username, password or code is not right")
+        return render(request, "triage/sign_in.html", context, status=400)
+    login(request, user)
+    if device is not None and settings.STAFF_TWO_FACTOR:
+        otp_login(request, device)
+    if settings.STAFF_TWO_FACTOR and device is None:
+        return redirect("triage:two_factor")
+    return redirect(_next(request))
+
+
+@require_http_methods(["GET", "POST"])
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Set up an authenticator app on first sign-in (confirmed with one code)."""
+    user: Any = request.user
+    if not user.is_authenticated:
+        return redirect("triage:login")
+    if (
+        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        and not user.is_verified()
+    ):
+        logout(request)  # a device exists: the code belongs on the sign-in page
+        return redirect("triage:login")
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or (
+        TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    )
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            return redirect("triage:queue")
+        form.add_error("token", "That code is not right; check the time on your phone")
+    secret = base64.b32encode(device.bin_key).decode()
+    context = {"form": form, "secret": secret, "config_url": device.config_url}
+    return render(
+        request, "triage/two_factor.html", context, status=400 if form.errors else 200
+    )
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("enquiries:start")
