@@ -336,6 +336,8 @@ def train(
         process_codes=tuple(process_models),
         process_coef=np.ascontiguousarray(
             np.column_stack([m.coef_[0] for m in process_models.values()])
+            if process_models
+            else np.zeros((X.shape[1], 0))  # a corpus with no process labels
         ),
         process_intercept=np.asarray(
             [m.intercept_[0] for m in process_models.values()]

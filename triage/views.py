@@ -262,6 +262,7 @@ def accept(request: HttpRequest, reference: str) -> HttpResponse:
 @staff_required(TRIAGE)
 @require_POST
 def correct(request: HttpRequest, reference: str) -> HttpResponse:
+    _visible(request, reference)  # 404 before anything else for other teams' work
     form = LabelsForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a product type and valid process types")

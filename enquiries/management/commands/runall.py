@@ -30,16 +30,27 @@ class Command(BaseCommand):
                        "--without-gossip", "--without-mingle"],
             "beat": [*celery, "beat", "-l", "info"],
         }  # fmt: skip
-        procs = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+        env = dict(os.environ)
+        if not settings.REDIS_URL and "STAFF_TWO_FACTOR" not in env:
+            env["STAFF_TWO_FACTOR"] = (
+                "false"  # local demo only; on by default elsewhere
+            )
+        procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
         broker = "Redis" if settings.REDIS_URL else "embedded filesystem broker"
         login = Path(settings.BASE_DIR) / "var" / "demo-login.txt"
         who = login.read_text().split() if login.exists() else []
         self.stdout.write(
             f"\n  Public form:  http://127.0.0.1:{port}/\n"
+            f"  Staff sign-in: http://127.0.0.1:{port}/staff/login/\n"
             f"  Case studies: http://127.0.0.1:{port}/case-studies/\n"
             f"  Staff queue:  http://127.0.0.1:{port}/staff/\n"
             f"  Admin:        http://127.0.0.1:{port}/admin/\n"
             + (f"  Demo staff login: {who[0]} / {who[1]}\n" if len(who) == 2 else "")
+            + (
+                "  Second factor switched off for this local demo (STAFF_TWO_FACTOR).\n"
+                if env.get("STAFF_TWO_FACTOR") == "false"
+                else ""
+            )
             + f"  Worker and beat on the {broker}. Ctrl-C stops all three.\n"
         )
         stopping = False

@@ -14,11 +14,29 @@ from casestudies import services as case_services
 from casestudies.models import CaseStudy
 from enquiries import services
 from enquiries.models import Enquiry
+from triage.models import CannedResponse
 
 BASE = Path(settings.BASE_DIR)
 DEMO_CASES = BASE / "casestudies" / "demo" / "case_studies.jsonl"
 DEMO_ENQUIRIES = BASE / "enquiries" / "demo" / "enquiries.jsonl"
 LOGIN_FILE = Path(settings.BASE_DIR) / "var" / "demo-login.txt"
+CANNED = [
+    (
+        "Acknowledge and route",
+        "Thank you for your enquiry. We have passed it to the specialist teams named "
+        "below, who will reply together.",
+    ),
+    (
+        "Need more information",
+        "To answer your question we need a little more information about how the "
+        "product works and what it is intended to do. Please reply with:",
+    ),
+    (
+        "Out of scope",
+        "Your enquiry is outside the remit of the innovation office. You may find the "
+        "following sources of advice helpful:",
+    ),
+]
 
 
 class Command(BaseCommand):
@@ -41,6 +59,9 @@ class Command(BaseCommand):
                 if line.strip():
                     services.submit_enquiry(**json.loads(line), notify=False)
             self.stdout.write(f"Submitted {Enquiry.objects.count()} demo enquiries.")
+        if not CannedResponse.objects.exists():
+            for title, body in CANNED:
+                CannedResponse.objects.create(title=title, body=body)
         if not User.objects.exists():
             password = secrets.token_urlsafe(12)
             User.objects.create_superuser("officer", "officer@example.org", password)
