@@ -11,11 +11,11 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponse | FileResponse]
 
 
 def staff_required(perm: str | None = None) -> Callable[[View], View]:
@@ -23,7 +23,9 @@ def staff_required(perm: str | None = None) -> Callable[[View], View]:
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(
+            request: HttpRequest, *args: Any, **kwargs: Any
+        ) -> HttpResponse | FileResponse:
             user: Any = request.user
             if not user.is_authenticated:
                 return redirect_to_login(
@@ -45,7 +47,7 @@ def staff_required(perm: str | None = None) -> Callable[[View], View]:
 def session_limits(get_response: View) -> View:
     """Absolute session lifetime (the idle limit is SESSION_COOKIE_AGE)."""
 
-    def middleware(request: HttpRequest) -> HttpResponse:
+    def middleware(request: HttpRequest) -> HttpResponse | FileResponse:
         if request.user.is_authenticated:
             started = request.session.setdefault("signed_in_at", time.time())
             if time.time() - float(started) > settings.STAFF_SESSION_MAX_SECONDS:

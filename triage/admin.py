@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ClassifierVersion, Triage
+from .models import CannedResponse, ClassifierVersion, RoutingRule, Team, Triage
 
 
 @admin.register(ClassifierVersion)
@@ -14,3 +14,23 @@ class TriageAdmin(admin.ModelAdmin[Triage]):
     list_display = ["enquiry", "product_type", "product_confidence", "needs_review"]
     list_filter = ["needs_review", "product_type"]
     raw_id_fields = ["enquiry"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin[Team]):
+    list_display = ["name", "slug"]
+    filter_horizontal = ["members"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin[RoutingRule]):
+    list_display = ["precedence", "product_type", "process_type", "team", "active"]
+    list_editable = ["active"]
+    list_filter = ["team", "active"]
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin[CannedResponse]):
+    list_display = ["title"]
+    search_fields = ["title", "body"]

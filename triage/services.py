@@ -10,6 +10,7 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
@@ -544,6 +545,10 @@ def assign_enquiry(
     return enquiry
 
 
+def record_download(*, enquiry: Enquiry, actor: User | None, name: str) -> None:
+    _event(enquiry, actor, "attachment-downloaded", new={"file": name})
+
+
 def add_note(*, enquiry: Enquiry, actor: User | None, text: str) -> None:
     if not text.strip():
         raise TriageError("Write a note before saving it")
@@ -616,3 +621,58 @@ def retrain_if_better(
         "candidate %s %s", candidate.version, "activated" if better else "kept inactive"
     )
     return candidate
+
+
+def key_terms(text: str, *, limit: int = 8) -> list[str]:
+    """The most distinctive single words of a text, by the active model's IDF."""
+    try:
+        words = active_model().features.words
+    except classifier.ModelUnavailable:
+        return []
+    row = words.transform([text])
+    names = words.get_feature_names_out()
+    order = np.argsort(-row.data)
+    terms = []
+    for i in order:
+        term = str(names[row.indices[i]])
+        if " " not in term and len(term) > 3 and term.isalpha():
+            terms.append(term)
+        if len(terms) >= limit:
+            break
+    return terms
+
+
+def similar_enquiries(
+    *, enquiry: Enquiry, visible: QuerySet[Enquiry], limit: int = 3
+) -> list[Enquiry]:
+    """Answered enquiries most like this one, so advice stays consistent."""
+    terms = key_terms(f"{enquiry.title}\n{enquiry.description}")
+    if not terms:
+        return []
+    answered = visible.filter(
+        status__in=[Enquiry.Status.RESPONDED, Enquiry.Status.CLOSED]
+    ).exclude(pk=enquiry.pk)
+    found: QuerySet[Enquiry]
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+        vector = SearchVector("title", "description", config="english")
+        query = SearchQuery(
+            " OR ".join(terms), search_type="websearch", config="english"
+        )
+        found = (
+            answered.annotate(search=vector)
+            .filter(search=query)
+            .annotate(rank=SearchRank(vector, query))
+            .order_by("-rank")[:limit]
+        )
+    else:
+        condition = Q()
+        for term in terms[:4]:
+            condition |= Q(title__icontains=term) | Q(description__icontains=term)
+        found = answered.filter(condition).order_by("-submitted_at")[:limit]
+    similar = list(found.prefetch_related("replies"))
+    for item in similar:  # how it was answered: the latest reply, if any
+        replies = list(item.replies.all())
+        item.latest_reply = replies[-1].body if replies else ""  # type: ignore[attr-defined]
+    return similar

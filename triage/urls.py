@@ -18,5 +18,10 @@ urlpatterns = [
     path("staff/enquiries/<str:reference>/move/", views.move, name="move"),
     path("staff/enquiries/<str:reference>/note/", views.note, name="note"),
     path("staff/bulk/", views.bulk, name="bulk"),
+    path(
+        "staff/enquiries/<str:reference>/attachments/<int:pk>/",
+        views.attachment,
+        name="attachment",
+    ),
     path("staff/model/", views.model_quality, name="model"),
 ]

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -16,6 +16,7 @@ from casestudies.models import CaseStudy
 from enquiries import taxonomy
 from enquiries.models import CLOSED_STATES, Enquiry
 from enquiries.permissions import staff_required
+from enquiries.services import attachment_path
 
 from . import services
 from .forms import LabelsForm
@@ -231,9 +232,30 @@ def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
             for s in sorted(services.TRANSITIONS.get(enquiry.status, ()))
         ],
         "canned": CannedResponse.objects.all(),
+        "similar": services.similar_enquiries(
+            enquiry=enquiry, visible=Enquiry.objects.visible_to(request.user)
+        ),
         "can_triage": request.user.has_perm(TRIAGE),
     }
     return render(request, "triage/enquiry.html", context)
+
+
+@staff_required("enquiries.view_enquiry")
+def attachment(request: HttpRequest, reference: str, pk: int) -> FileResponse:
+    """Staff only, and always as a download: never rendered in the browser."""
+    enquiry = _visible(request, reference)
+    item = get_object_or_404(enquiry.attachments, pk=pk)
+    path = attachment_path(item)
+    if not path.exists():
+        raise Http404("The file is no longer stored")
+    actor = request.user if isinstance(request.user, User) else None
+    services.record_download(enquiry=enquiry, actor=actor, name=item.original_name)
+    response = FileResponse(
+        path.open("rb"), as_attachment=True, filename=item.original_name,
+        content_type="application/octet-stream",
+    )  # fmt: skip
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 def _act(request: HttpRequest, reference: str, action: Any, done: str) -> HttpResponse:

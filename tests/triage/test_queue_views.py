@@ -197,3 +197,44 @@ def test_bulk_accept_assign_and_route(officer: User, active_model: Any) -> None:
         Enquiry.objects.filter(pk__in=ids, triage__labels_confirmed_by=officer).count()
         == 3
     )
+
+
+def test_attachments_download_only_for_permitted_staff(
+    officer: User, specialist: User, settings: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from enquiries import services as enquiry_services
+    from tests.helpers import pdf_bytes
+
+    staged = enquiry_services.stage_upload(
+        upload=SimpleUploadedFile("plan.pdf", pdf_bytes()),
+        content_type="application/pdf",
+    )
+    enquiry, _ = submit(staged=[staged])
+    services.route_enquiry(
+        enquiry=enquiry, actor=None, teams=[Team.objects.get(slug="medicines")]
+    )
+    item = enquiry.attachments.get()
+    url = f"/staff/enquiries/{enquiry.reference}/attachments/{item.pk}/"
+    response = client_for(officer).get(url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["Content-Type"] == "application/octet-stream"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    assert enquiry.events.filter(action="attachment-downloaded", actor=officer).exists()
+    assert client_for(specialist).get(url).status_code == 404  # not their team
+    assert Client().get(url).status_code == 302
+
+
+def test_similar_answered_enquiries_are_shown(officer: User, active_model: Any) -> None:
+    earlier, _ = submit(
+        title="Sweat lactate patch for athletes",
+        description="An adhesive sweat lactate patch that measures lactate during exercise and sends it to a phone.",
+    )
+    Enquiry.objects.filter(pk=earlier.pk).update(status=Enquiry.Status.CLOSED)
+    now, _ = submit()
+    body = (
+        client_for(officer).get(f"/staff/enquiries/{now.reference}/").content.decode()
+    )
+    assert earlier.reference in body
