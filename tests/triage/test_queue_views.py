@@ -221,7 +221,7 @@ def test_attachments_download_only_for_permitted_staff(
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
     assert response["Content-Type"] == "application/octet-stream"
-    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    assert b"".join(response.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
     assert enquiry.events.filter(action="attachment-downloaded", actor=officer).exists()
     assert client_for(specialist).get(url).status_code == 404  # not their team
     assert Client().get(url).status_code == 302
