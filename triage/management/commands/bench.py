@@ -10,11 +10,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
 
 from casestudies import matching
 from enquiries import taxonomy
@@ -51,6 +54,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--skip-training", action="store_true", help="skip the 10,000-row fit"
         )
+        parser.add_argument(
+            "--queue",
+            action="store_true",
+            help="seed 100,000 enquiries; time the queue",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         quick = options["quick"]
@@ -66,6 +74,8 @@ class Command(BaseCommand):
         if not options["skip_training"]:
             results += self._training(rows, rng)
         results += self._round_trip(quick)
+        if options["queue"]:
+            results += self._queue(rows, rng)
         self._print(results)
 
     def _classify(
@@ -197,6 +207,95 @@ class Command(BaseCommand):
         return [
             (name, "<= 50 ms median, <= 200 ms p95", median, p95(lat[5:]), "ms", ok)
         ]
+
+    def _queue(self, rows: list[dict[str, object]], rng: random.Random) -> list[Row]:
+        """Staff queue pages over 100,000 enquiries (in-process: view + template)."""
+        from django.contrib.auth.models import Group, User
+        from django.core.cache import cache
+        from django.test import Client
+
+        from triage.models import Team, Triage
+
+        target = 100_000
+        have = Enquiry.objects.count()
+        now = timezone.now()
+        for start in range(have, target, 5000):
+            batch = []
+            for i in range(start, min(target, start + 5000)):
+                row = rng.choice(rows)
+                batch.append(
+                    Enquiry(
+                        reference=f"BEN-{i:07d}", status_token_hash=f"bench{i:059d}",
+                        status_token_expires_at=now, organisation_name="Bench Ltd",
+                        organisation_type=str(row["organisation_type"]),
+                        contact_name="Bench", email=f"b{i}@example.com",
+                        development_stage=str(row["development_stage"]),
+                        title=str(row["title"])[:150], description=str(row["description"]),
+                        consent_given_at=now, status=rng.choice(Enquiry.Status.values),
+                        submitted_at=now - timedelta(minutes=i),
+                        response_due=(now - timedelta(days=rng.randint(-30, 30))).date(),
+                        classification_state="classified",
+                    )
+                )  # fmt: skip
+            created = Enquiry.objects.bulk_create(batch)
+            Triage.objects.bulk_create(
+                Triage(
+                    enquiry=e, product_type=str(rng.choice(rows)["product_type"]),
+                    product_confidence=rng.random(), process_types=[],
+                    needs_review=rng.random() < 0.3, model_version="bench",
+                    classified_at=now,
+                )
+                for e in created
+            )  # fmt: skip
+        user, _ = User.objects.get_or_create(
+            username="bench-officer", defaults={"is_staff": True}
+        )
+        user.groups.add(Group.objects.get(name="Triage officer"))
+        client = Client()
+        client.force_login(user)
+        team = Team.objects.first()
+        deep = Enquiry.objects.order_by("-submitted_at", "-id").values_list(
+            "submitted_at", "id"
+        )[90_000]
+        cursor = quote(f"{deep[0].isoformat()}|{deep[1]}")
+        pages = {
+            "queue page 1 (50 rows)": "/staff/",
+            "queue page at row 90,000 (keyset)": f"/staff/?after={cursor}",
+            "queue filtered: status + product + needs review": "/staff/?status=routed&product_type=medical-device&needs_review=yes",
+            "queue search + filter + deep": f"/staff/?q=sterile+implant&status=new&after={cursor}",
+            "queue filtered by team and overdue": f"/staff/?team={team.pk if team else 0}&overdue=yes",
+        }  # fmt: skip
+        results: list[Row] = []
+        for name, url in pages.items():
+            client.get(url)
+            lat = timed(partial(client.get, url), 40)
+            results.append(
+                (
+                    name,
+                    "<= 50 ms p95",
+                    statistics.median(lat),
+                    p95(lat),
+                    "ms",
+                    p95(lat) <= 50,
+                )
+            )
+
+        def cold() -> None:
+            cache.clear()
+            client.get("/staff/")
+
+        lat = timed(cold, 10)
+        results.append(
+            (
+                "queue page 1 with tab counts uncached",
+                "(informative)",
+                statistics.median(lat),
+                p95(lat),
+                "ms",
+                None,
+            )
+        )
+        return results
 
     def _print(self, results: list[Row]) -> None:
         w = self.stdout.write
