@@ -23,6 +23,13 @@ from .forms import LabelsForm
 from .models import CannedResponse, ClassifierVersion, Team, Triage
 
 PAGE_SIZE = 50
+QUEUE_FIELDS = (
+    "reference", "title", "organisation_name", "status", "submitted_at", "response_due",
+    "clock_paused_at", "classification_state", "assigned_to__username",
+    "triage__product_type", "triage__product_confidence", "triage__process_types",
+    "triage__process_confidences", "triage__needs_review",
+    "triage__labels_confirmed_at",
+)  # fmt: skip
 TRIAGE = "enquiries.triage_enquiry"
 SORTS = {  # the only sort keys accepted; anything else falls back to the default
     "submitted": "submitted_at",
@@ -121,8 +128,12 @@ def _page(
         if typed is not None:
             op = "lt" if descending else "gt"
             enquiries = enquiries.filter(
-                Q(**{f"{field}__{op}": typed})
-                | Q(**{field: typed, f"id__{op}": int(last_id)})
+                # the first bound lets the database walk the index from the cursor
+                Q(**{f"{field}__{op}e": typed})
+                & (
+                    Q(**{f"{field}__{op}": typed})
+                    | Q(**{field: typed, f"id__{op}": int(last_id)})
+                )
             )
     rows = list(enquiries.order_by(*order)[: PAGE_SIZE + 1])
     cursor = ""
@@ -136,47 +147,109 @@ def _page(
     return rows, cursor, sort
 
 
+SORT_CHOICES = [
+    ("-submitted", "Newest first"),
+    ("submitted", "Oldest first"),
+    ("due", "Due soonest"),
+    ("-due", "Due latest"),
+    ("reference", "Reference"),
+]
+STATUS_LABELS = dict(Enquiry.Status.choices)
+TAXONOMY_FILTERS = ("product_type", "process_type", "organisation_type")
+FILTERS = ("q", "status", "team", "assignee", *TAXONOMY_FILTERS)
+
+
+def _options(
+    choices: list[tuple[str, str]], chosen: str
+) -> list[tuple[str, str, bool]]:
+    return [(str(value), label, str(value) == chosen) for value, label in choices]
+
+
+def _row(e: Enquiry, today: date) -> dict[str, Any]:
+    """Everything one queue row shows, prepared here so the template stays cheap."""
+    triage: Triage | None = getattr(e, "triage", None)
+    if triage is not None and triage.product_type:
+        confidences = triage.process_confidences
+        state = (
+            "confirmed"
+            if triage.labels_confirmed_at
+            else ("review" if triage.needs_review else "auto")
+        )
+        prediction = f"{triage.product_type} ({triage.product_confidence:.2f})"
+        processes = [f"{p} ({confidences.get(p, 0):.2f})" for p in triage.process_types]
+    else:
+        state = "manual" if e.classification_state == "manual" else "waiting"
+        prediction, processes = "", []
+    open_ = e.status not in CLOSED_STATES
+    return {
+        "pk": e.pk,
+        "reference": e.reference,
+        "title": e.title,
+        "organisation": e.organisation_name,
+        "prediction": prediction,
+        "processes": processes,
+        "state": state,
+        "teams": ", ".join(r.team.name for r in e.routings.all()) or "-",
+        "status": STATUS_LABELS.get(e.status, e.status),
+        "assignee": e.assigned_to.username if e.assigned_to else "",
+        "due": e.response_due,
+        "paused": e.clock_paused_at is not None,
+        "overdue": open_ and e.clock_paused_at is None and e.response_due < today,
+    }
+
+
 @staff_required("enquiries.view_enquiry")
 def queue(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
+    g = request.GET
     visible = Enquiry.objects.visible_to(user)
     tabs = _tabs(user)
-    tab = request.GET.get("tab", "all") if request.GET.get("tab") in tabs else "all"
+    tab = g.get("tab", "all") if g.get("tab") in tabs else "all"
     enquiries = _filtered(request, visible.filter(tabs[tab][1]))
-    if tab == "my-team" or request.GET.get("team"):
+    if tab == "my-team" or g.get("team"):
         enquiries = enquiries.distinct()
-    enquiries = enquiries.select_related("triage", "assigned_to").prefetch_related(
-        "routings__team"
+    enquiries = (
+        enquiries.select_related("triage", "assigned_to")
+        .prefetch_related("routings__team")
+        .only(*QUEUE_FIELDS)
     )
     rows, cursor, sort = _page(request, enquiries)
-    params = request.GET.copy()
+    params = g.copy()
     params.pop("after", None)
+    today = timezone.localdate()
+    counts = _tab_counts(user, visible, tabs)
+    teams = [(str(t.pk), t.name) for t in Team.objects.all()]
+    staff = [
+        (str(pk), name)
+        for pk, name in User.objects.filter(is_staff=True, is_active=True)
+        .order_by("username")
+        .values_list("pk", "username")
+    ]
     context = {
-        "rows": rows,
+        "rows": [_row(e, today) for e in rows],
         "tab": tab,
-        "tabs": {k: v[0] for k, v in tabs.items()},
-        "counts": _tab_counts(user, visible, tabs),
+        "tab_label": tabs[tab][0],
+        "tabs": [(k, label, counts[k]) for k, (label, _) in tabs.items()],
         "cursor": cursor,
-        "sort": sort,
         "params": params.urlencode(),
-        "today": timezone.localdate(),
-        "teams": Team.objects.all(),
-        "staff": User.objects.filter(is_staff=True, is_active=True).order_by(
-            "username"
-        ),
-        "statuses": Enquiry.Status.choices,
-        "product_choices": taxonomy.choices("product_types"),
-        "process_choices": taxonomy.choices("process_types"),
-        "organisation_choices": taxonomy.choices("organisation_types"),
+        "query": g.get("q", ""),
+        "filters_open": any(g.get(k) for k in FILTERS),
+        "options": {
+            **{
+                k: _options(taxonomy.choices(f"{k}s"), g.get(k, ""))
+                for k in TAXONOMY_FILTERS
+            },
+            "status": _options(Enquiry.Status.choices, g.get("status", "")),
+            "team": _options(teams, g.get("team", "")),
+            "assignee": _options(staff, g.get("assignee", "")),
+            "sort": _options(SORT_CHOICES, sort),
+        },
+        "needs_review": g.get("needs_review") == "yes",
+        "overdue": g.get("overdue") == "yes",
+        "teams": teams,
+        "staff": staff,
         "can_triage": user.has_perm(TRIAGE),
-        "sort_choices": [
-            ("-submitted", "Newest first"),
-            ("submitted", "Oldest first"),
-            ("due", "Due soonest"),
-            ("-due", "Due latest"),
-            ("reference", "Reference"),
-        ],
-    }
+    }  # fmt: skip
     return render(request, "triage/queue.html", context)
 
 

@@ -142,7 +142,7 @@ def test_keyset_pages_cover_every_row_once(
     url = "/staff/?sort=-submitted"
     for _ in range(5):
         response = client.get(url)
-        seen += [e.reference for e in response.context["rows"]]
+        seen += [row["reference"] for row in response.context["rows"]]
         cursor = response.context["cursor"]
         if not cursor:
             break

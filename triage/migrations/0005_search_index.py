@@ -3,8 +3,8 @@ from django.db import migrations
 # The same expression Django builds for SearchVector("title", "description",
 # config="english"), so PostgreSQL can answer queue searches from the index.
 EXPRESSION = (
-    "to_tsvector('english'::regconfig, COALESCE((\"title\")::text, '') || ' ' || "
-    "COALESCE((\"description\")::text, ''))"
+    "to_tsvector('english'::regconfig, (((COALESCE(title, ''::character varying))::text"
+    " || ' '::text) || COALESCE(description, ''::text)))"
 )
 
 
