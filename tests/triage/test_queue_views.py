@@ -172,11 +172,12 @@ XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     "field", ["organisation_name", "contact_name", "title", "description", "phone"]
 )
 def test_enquirer_text_is_inert_on_staff_pages(officer: User, field: str) -> None:
-    enquiry, _ = submit(**{field: XSS})
+    payload = XSS[:40] if field == "phone" else XSS  # phone is 40 characters at most
+    enquiry, _ = submit(**{field: payload})
     client = client_for(officer)
     for url in (f"/staff/enquiries/{enquiry.reference}/", "/staff/"):
         body = client.get(url).content.decode()
-        assert "<script>alert" not in body and "<img src=x" not in body
+        assert "<script>alert" not in body and "<img src=x o" not in body
 
 
 def test_bulk_accept_assign_and_route(officer: User, active_model: Any) -> None:
