@@ -89,6 +89,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "enquiries",
     "triage",
     "casestudies",
@@ -284,6 +287,27 @@ CLASSIFY_MAX_ATTEMPTS = _positive_int("CLASSIFY_MAX_ATTEMPTS", 3)
 MATCHING_BACKGROUND_DIR = Path(
     _get("MATCHING_BACKGROUND_DIR", str, str(BASE_DIR / "triage" / "training"))
 )
+
+# REST API (docs/decisions/0008): JSON only, token auth, OpenAPI 3 schema.
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["triage.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Innovation enquiry triage API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": "Submit enquiries, follow their status, read case studies; staff "
+    "work the queue with a token (`Authorization: Token <key>`).",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 # Auth, sessions, security headers.
 LOGIN_URL = "triage:login"

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from .models import CannedResponse, ClassifierVersion, RoutingRule, Team, Triage
+from .models import (
+    ApiToken,
+    CannedResponse,
+    ClassifierVersion,
+    RoutingRule,
+    Team,
+    Triage,
+)
 
 
 @admin.register(ClassifierVersion)
@@ -34,3 +41,14 @@ class RoutingRuleAdmin(admin.ModelAdmin[RoutingRule]):
 class CannedResponseAdmin(admin.ModelAdmin[CannedResponse]):
     list_display = ["title"]
     search_fields = ["title", "body"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
+    list_display = ["prefix", "user", "created_at", "last_used_at", "revoked"]
+    list_filter = ["revoked"]
+    readonly_fields = ["prefix", "user", "created_at", "last_used_at"]
+    fields = ["prefix", "user", "created_at", "last_used_at", "revoked"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False  # tokens are created with manage.py create_api_token

@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import secrets
 from collections import Counter
+from collections.abc import Mapping
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -20,11 +22,12 @@ from django.utils import timezone
 
 from casestudies.models import CaseStudy
 from enquiries import taxonomy
-from enquiries.models import Enquiry, Event, Reply
+from enquiries.models import CLOSED_STATES, Enquiry, Event, Reply, hash_token
 from enquiries.workdays import add_working_days, working_days_between
 
 from . import classifier
 from .models import (
+    ApiToken,
     ClassifierVersion,
     RelevanceFeedback,
     Routing,
@@ -445,6 +448,9 @@ def change_status(*, enquiry: Enquiry, actor: User | None, to: str) -> Enquiry:
         update_fields=["status", "clock_paused_at", "response_due", "updated_at"]
     )
     _event(locked, actor, "status", {"status": old}, {"status": to})
+    # keep the caller's copy current, so a following action sees the new state
+    enquiry.status, enquiry.clock_paused_at = locked.status, locked.clock_paused_at
+    enquiry.response_due = locked.response_due
     return locked
 
 
@@ -553,6 +559,36 @@ def add_note(*, enquiry: Enquiry, actor: User | None, text: str) -> None:
     if not text.strip():
         raise TriageError("Write a note before saving it")
     _event(enquiry, actor, "note", note=text.strip()[:5000])
+
+
+def filter_queue(
+    enquiries: QuerySet[Enquiry], g: Mapping[str, str]
+) -> QuerySet[Enquiry]:
+    """The queue filters; values outside the taxonomy or allowlists are ignored."""
+    if g.get("status") in Enquiry.Status.values:
+        enquiries = enquiries.filter(status=g["status"])
+    if g.get("product_type") in taxonomy.PRODUCT_TYPES:
+        enquiries = enquiries.filter(triage__product_type=g["product_type"])
+    if g.get("process_type") in taxonomy.PROCESS_TYPES:
+        enquiries = enquiries.filter(
+            triage__process_types__icontains=f'"{g["process_type"]}"'
+        )
+    if g.get("organisation_type") in taxonomy.ORGANISATION_TYPES:
+        enquiries = enquiries.filter(organisation_type=g["organisation_type"])
+    if g.get("team", "").isdigit():
+        enquiries = enquiries.filter(routings__team_id=int(g["team"]))
+    if g.get("assignee", "").isdigit():
+        enquiries = enquiries.filter(assigned_to_id=int(g["assignee"]))
+    if g.get("needs_review") == "yes":
+        enquiries = enquiries.filter(triage__needs_review=True)
+    if g.get("overdue") == "yes":
+        enquiries = enquiries.filter(
+            response_due__lt=timezone.localdate(), clock_paused_at__isnull=True
+        ).exclude(status__in=CLOSED_STATES)
+    query = g.get("q", "").strip()[:200]
+    if query:
+        enquiries = search_enquiries(enquiries, query)
+    return enquiries
 
 
 def search_enquiries(enquiries: QuerySet[Enquiry], query: str) -> QuerySet[Enquiry]:
@@ -676,3 +712,22 @@ def similar_enquiries(
         replies = list(item.replies.all())
         item.latest_reply = replies[-1].body if replies else ""  # type: ignore[attr-defined]
     return similar
+
+
+def create_api_token(*, user: User) -> str:
+    """A new token for `user`; the key is returned once and stored only hashed."""
+    key = secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, key_hash=hash_token(key), prefix=key[:8])
+    return key
+
+
+def user_for_api_token(key: str) -> User | None:
+    token = (
+        ApiToken.objects.filter(key_hash=hash_token(key), revoked=False)
+        .select_related("user")
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token.user

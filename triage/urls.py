@@ -1,9 +1,33 @@
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import auth_views, views
+from . import api, auth_views, views
 
 app_name = "triage"
 urlpatterns = [
+    path("api/v1/enquiries/", api.EnquiryCollection.as_view(), name="api-enquiries"),
+    path(
+        "api/v1/enquiries/<str:reference>/",
+        api.EnquiryItem.as_view(),
+        name="api-enquiry",
+    ),
+    path("api/v1/status/<str:token>/", api.StatusView.as_view(), name="api-status"),
+    path(
+        "api/v1/case-studies/",
+        api.CaseStudyCollection.as_view(),
+        name="api-case-studies",
+    ),
+    path(
+        "api/v1/case-studies/<slug:slug>/",
+        api.CaseStudyItem.as_view(),
+        name="api-case-study",
+    ),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="triage:api-schema"),
+        name="api-docs",
+    ),
     path("healthz", views.healthz, name="healthz"),
     path("staff/login/", auth_views.sign_in, name="login"),
     path("staff/two-factor/", auth_views.two_factor, name="two_factor"),

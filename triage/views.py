@@ -76,34 +76,6 @@ def _tab_counts(
     return {k: counts[k.replace("-", "_")] for k in tabs}
 
 
-def _filtered(request: HttpRequest, enquiries: QuerySet[Enquiry]) -> QuerySet[Enquiry]:
-    g = request.GET
-    if g.get("status") in Enquiry.Status.values:
-        enquiries = enquiries.filter(status=g["status"])
-    if g.get("product_type") in taxonomy.PRODUCT_TYPES:
-        enquiries = enquiries.filter(triage__product_type=g["product_type"])
-    if g.get("process_type") in taxonomy.PROCESS_TYPES:
-        enquiries = enquiries.filter(
-            triage__process_types__icontains=f'"{g["process_type"]}"'
-        )
-    if g.get("organisation_type") in taxonomy.ORGANISATION_TYPES:
-        enquiries = enquiries.filter(organisation_type=g["organisation_type"])
-    if g.get("team", "").isdigit():
-        enquiries = enquiries.filter(routings__team_id=int(g["team"]))
-    if g.get("assignee", "").isdigit():
-        enquiries = enquiries.filter(assigned_to_id=int(g["assignee"]))
-    if g.get("needs_review") == "yes":
-        enquiries = enquiries.filter(triage__needs_review=True)
-    if g.get("overdue") == "yes":
-        enquiries = enquiries.filter(
-            response_due__lt=timezone.localdate(), clock_paused_at__isnull=True
-        ).exclude(status__in=CLOSED_STATES)
-    query = g.get("q", "").strip()[:200]
-    if query:
-        enquiries = services.search_enquiries(enquiries, query)
-    return enquiries
-
-
 def _page(
     request: HttpRequest, enquiries: QuerySet[Enquiry]
 ) -> tuple[list[Enquiry], str, str]:
@@ -205,7 +177,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     visible = Enquiry.objects.visible_to(user)
     tabs = _tabs(user)
     tab = g.get("tab", "all") if g.get("tab") in tabs else "all"
-    enquiries = _filtered(request, visible.filter(tabs[tab][1]))
+    enquiries = services.filter_queue(visible.filter(tabs[tab][1]), g)
     if tab == "my-team" or g.get("team"):
         enquiries = enquiries.distinct()
     enquiries = (

@@ -1,0 +1,230 @@
+"""REST API v1: public submission and status, staff queue with tokens, case studies."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.test import Client
+
+from casestudies.models import CaseStudy
+from enquiries.models import Enquiry, Event
+from tests.helpers import VALID, submit
+from triage import services
+from triage.models import ApiToken, Team
+
+pytestmark = pytest.mark.django_db
+
+PAYLOAD = {k: v for k, v in VALID.items() if k != "consent"} | {"consent": True}
+
+
+def api(token: str | None = None) -> Client:
+    return Client(HTTP_AUTHORIZATION=f"Token {token}") if token else Client()
+
+
+def token_for(user: User) -> str:
+    return services.create_api_token(user=user)
+
+
+def test_submitting_through_the_api_stores_and_returns_the_reference() -> None:
+    response = api().post(
+        "/api/v1/enquiries/", PAYLOAD, content_type="application/json"
+    )
+    assert response.status_code == 201
+    body = response.json()
+    enquiry = Enquiry.objects.get()
+    assert body["reference"] == enquiry.reference
+    token = body["status_url"].rstrip("/").rsplit("/", 1)[-1]
+    status = api().get(f"/api/v1/status/{token}/")
+    assert status.status_code == 200 and status.json()["reference"] == enquiry.reference
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("email", "nope", "Enter an email address in the correct format"),
+        ("description", "short", "Description must be at least 50 characters"),
+        ("organisation_type", "guild", "Select a valid choice"),
+        ("consent", False, "Confirm that you have read the privacy notice"),
+    ],
+)
+def test_invalid_fields_get_json_errors_per_field(
+    field: str, value: Any, message: str
+) -> None:
+    response = api().post(
+        "/api/v1/enquiries/", {**PAYLOAD, field: value}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert any(message in m for m in response.json()[field])
+    assert Enquiry.objects.count() == 0
+
+
+def test_malformed_json_is_a_json_400() -> None:
+    response = api().post(
+        "/api/v1/enquiries/", "{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "detail" in response.json()
+
+
+def test_api_submissions_are_rate_limited(settings: Any) -> None:
+    settings.SUBMIT_RATE_LIMIT_PER_HOUR = 1
+    assert (
+        api()
+        .post("/api/v1/enquiries/", PAYLOAD, content_type="application/json")
+        .status_code
+        == 201
+    )
+    again = api().post("/api/v1/enquiries/", PAYLOAD, content_type="application/json")
+    assert again.status_code == 429 and "detail" in again.json()
+
+
+def test_a_wrong_status_token_is_a_json_404() -> None:
+    response = api().get("/api/v1/status/not-a-token/")
+    assert response.status_code == 404 and response.json()["detail"]
+
+
+def test_staff_endpoints_need_a_valid_token(officer: User) -> None:
+    enquiry, _ = submit()
+    assert api().get("/api/v1/enquiries/").status_code in (401, 403)
+    assert api("bogus").get("/api/v1/enquiries/").status_code == 401
+    key = token_for(officer)
+    assert api(key).get("/api/v1/enquiries/").status_code == 200
+    ApiToken.objects.update(revoked=True)
+    assert api(key).get(f"/api/v1/enquiries/{enquiry.reference}/").status_code == 401
+
+
+def test_tokens_are_stored_hashed_and_printed_once(officer: User) -> None:
+    out = io.StringIO()
+    call_command("create_api_token", "officer", stdout=out)
+    key = out.getvalue().strip()
+    stored = ApiToken.objects.get()
+    assert key not in (stored.key_hash, stored.prefix) and stored.prefix == key[:8]
+    assert api(key).get("/api/v1/enquiries/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "persona", ["outsider", "editor", "specialist", "officer", "administrator"]
+)
+def test_api_permission_matrix(persona: str, request: Any) -> None:
+    user = request.getfixturevalue(persona)
+    user.is_staff = (
+        user.is_staff or persona == "outsider"
+    )  # a staff flag alone is not enough
+    user.save()
+    device, _ = submit(title="Knee brace")
+    medicine, _ = submit(title="Tablet")
+    services.route_enquiry(
+        enquiry=device, actor=None, teams=[Team.objects.get(slug="devices")]
+    )
+    services.route_enquiry(
+        enquiry=medicine, actor=None, teams=[Team.objects.get(slug="medicines")]
+    )
+    client = api(token_for(user))
+    listing = client.get("/api/v1/enquiries/")
+    sees_all = persona in ("officer", "administrator")
+    if persona in ("outsider", "editor"):
+        assert listing.status_code == 403
+        return
+    refs = {row["reference"] for row in listing.json()["results"]}
+    assert device.reference in refs
+    assert (medicine.reference in refs) == sees_all
+    other = client.get(f"/api/v1/enquiries/{medicine.reference}/")
+    assert other.status_code == (200 if sees_all else 404)
+    patch = client.patch(
+        f"/api/v1/enquiries/{medicine.reference}/",
+        {"status": "in-triage"},
+        content_type="application/json",
+    )
+    assert patch.status_code == (200 if sees_all else 404)
+
+
+def test_patch_uses_the_same_services_and_audit_trail(
+    officer: User, active_model: Any
+) -> None:
+    enquiry, _ = submit()
+    services.classify_enquiry(enquiry_id=enquiry.pk)
+    client = api(token_for(officer))
+    response = client.patch(
+        f"/api/v1/enquiries/{enquiry.reference}/",
+        {
+            "product_type": "in-vitro-diagnostic",
+            "process_types": ["process-analytics"],
+            "teams": ["diagnostics"],
+            "assignee": "officer",
+            "status": "awaiting-enquirer",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["classification"]["product_type"] == "in-vitro-diagnostic"
+    assert body["classification"]["confirmed_by_staff"] is True
+    assert body["teams"] == ["diagnostics"] and body["assignee"] == "officer"
+    assert body["status"] == "awaiting-enquirer"
+    actions = set(
+        Event.objects.filter(enquiry=enquiry, actor=officer).values_list(
+            "action", flat=True
+        )
+    )
+    assert {"corrected", "routed", "assigned", "status"} <= actions
+    refused = client.patch(
+        f"/api/v1/enquiries/{enquiry.reference}/",
+        {"status": "new"},
+        content_type="application/json",
+    )
+    assert (
+        refused.status_code == 400
+        and "cannot move" in refused.json()["non_field_errors"][0]
+    )
+    bad = client.patch(
+        f"/api/v1/enquiries/{enquiry.reference}/",
+        {"teams": ["nowhere"], "product_type": "x"},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400 and set(bad.json()) == {"teams", "product_type"}
+
+
+def test_classification_is_null_until_classified(officer: User) -> None:
+    enquiry, _ = submit()
+    body = api(token_for(officer)).get(f"/api/v1/enquiries/{enquiry.reference}/").json()
+    assert body["classification"] is None
+
+
+def test_case_studies_are_public_and_published_only() -> None:
+    CaseStudy.objects.create(
+        slug="live",
+        title="Live",
+        summary="s",
+        body="b",
+        product_type="medical-device",
+        status="published",
+    )
+    CaseStudy.objects.create(
+        slug="draft",
+        title="Draft",
+        summary="s",
+        body="b",
+        product_type="medical-device",
+        status="draft",
+    )
+    listing = api().get("/api/v1/case-studies/").json()
+    assert [s["slug"] for s in listing["results"]] == ["live"]
+    assert api().get("/api/v1/case-studies/live/").json()["body"] == "b"
+    assert api().get("/api/v1/case-studies/draft/").status_code == 404
+
+
+def test_schema_and_docs_are_served() -> None:
+    schema = api().get("/api/schema/")
+    assert schema.status_code == 200 and b"/api/v1/enquiries/" in schema.content
+    docs = api().get("/api/docs/")
+    assert docs.status_code == 200 and b"swagger" in docs.content.lower()
+
+
+def test_unknown_api_paths_answer_json() -> None:
+    response = api().get("/api/v1/nothing-here/")
+    assert response.status_code == 404 and response.json()["detail"] == "Not found"
