@@ -73,6 +73,29 @@ def _secret_key() -> str:
 
 
 DEBUG = _bool("DEBUG", False)
+# Production refuses to start without its secrets and switches on HTTPS-only settings.
+PRODUCTION = _bool("PRODUCTION", False)
+if PRODUCTION:
+    _missing = [
+        name
+        for name in (
+            "SECRET_KEY",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "ALLOWED_HOSTS",
+            "EMAIL_URL",
+        )
+        if not env.str(name, default="")
+    ]
+    if _missing:
+        raise ImproperlyConfigured(
+            "PRODUCTION is set but these environment variables are missing: "
+            + ", ".join(_missing)
+        )
+    if DEBUG:
+        raise ImproperlyConfigured(
+            "Environment variable DEBUG must be false in production"
+        )
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS: list[str] = _get(
     "ALLOWED_HOSTS", list, ["127.0.0.1", "localhost", "[::1]"]
@@ -328,9 +351,37 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG and _bool("SECURE_COOKIES", False):
+if PRODUCTION or (not DEBUG and _bool("SECURE_COOKIES", False)):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+    SECURE_HSTS_SECONDS = 31_536_000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    # TLS ends at the proxy, which must set X-Forwarded-Proto (docs/deployment).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+if django.VERSION >= (6, 0):  # Django's own Content Security Policy, with nonces
+    from django.utils.csp import CSP
+
+    SECURE_CSP = {
+        "default-src": [CSP.SELF],
+        "script-src": [CSP.SELF, CSP.NONCE],
+        "style-src": [CSP.SELF],
+        "img-src": [CSP.SELF, "data:"],
+        "font-src": [CSP.SELF, "data:"],
+        "connect-src": [CSP.SELF],
+        "object-src": [CSP.NONE],
+        "base-uri": [CSP.SELF],
+        "form-action": [CSP.SELF],
+        "frame-ancestors": [CSP.NONE],
+    }
+    MIDDLEWARE.insert(1, "django.middleware.csp.ContentSecurityPolicyMiddleware")
+    TEMPLATES[0]["OPTIONS"]["context_processors"].append(  # type: ignore[index]
+        "django.template.context_processors.csp"
+    )
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -356,10 +407,13 @@ STATICFILES_DIRS: list[Any] = [
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        # hashed, compressed files from collectstatic in production
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage",
     },
 }
-WHITENOISE_USE_FINDERS = True  # serve straight from node_modules in a local run
+WHITENOISE_USE_FINDERS = not PRODUCTION  # locally, serve straight from node_modules
 
 LOGGING = {
     "version": 1,

@@ -242,6 +242,7 @@ class EnquiryCollection(APIView):
                          "team", "assignee", "needs_review", "overdue", "q", "ordering",
                          "cursor")
         ] + [OpenApiParameter("page_size", OpenApiTypes.INT, required=False)],
+        operation_id="v1_enquiries_list",
         responses={200: page_of("EnquiryPage", EnquirySummarySerializer), 400: DETAIL, 404: DETAIL, **STAFF_ERRORS},
     )  # fmt: skip
     def get(self, request: Request) -> Response:
@@ -405,6 +406,7 @@ class CaseStudyCollection(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("product_type", OpenApiTypes.STR, required=False),
                     OpenApiParameter("cursor", OpenApiTypes.STR, required=False)],
+        operation_id="v1_case_studies_list",
         responses={200: page_of("CaseStudyPage", CaseStudySerializer), 404: DETAIL}, auth=[],
     )  # fmt: skip
     def get(self, request: Request) -> Response:
