@@ -247,6 +247,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "triage.tasks.sweep_unclassified",
         "schedule": 60.0,
     },
+    "purge-expired": {
+        "task": "enquiries.tasks.purge_expired",
+        "schedule": crontab(minute=30, hour=2),
+    },
     "retrain-weekly": {
         "task": "triage.tasks.retrain_classifier",
         "schedule": crontab(minute=0, hour=3, day_of_week="sunday"),
@@ -297,6 +301,11 @@ STATUS_LINK_VALID_DAYS = _positive_int("STATUS_LINK_VALID_DAYS", 730)
 SUBMIT_RATE_LIMIT_PER_HOUR = _positive_int("SUBMIT_RATE_LIMIT_PER_HOUR", 10)
 STATUS_RATE_LIMIT_PER_HOUR = _positive_int("STATUS_RATE_LIMIT_PER_HOUR", 120)
 UPLOAD_DIR = Path(_get("UPLOAD_DIR", str, str(VAR_DIR / "uploads")))
+# Retention (UK GDPR storage limitation), counted from an enquiry's last change
+# once it is closed; audit events from when they happened.
+RETENTION_PERSONAL_DATA_DAYS = _positive_int("RETENTION_PERSONAL_DATA_DAYS", 730)
+RETENTION_ATTACHMENT_DAYS = _positive_int("RETENTION_ATTACHMENT_DAYS", 365)
+RETENTION_AUDIT_DAYS = _positive_int("RETENTION_AUDIT_DAYS", 2190)
 MAX_ATTACHMENTS = 5
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -10,4 +10,5 @@ urlpatterns = [
     path("enquiry/submitted/", views.submitted, name="submitted"),
     path("status/<str:token>/", views.status, name="status"),
     path("privacy/", views.privacy, name="privacy"),
+    path("accessibility/", views.accessibility, name="accessibility"),
 ]

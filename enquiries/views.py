@@ -131,6 +131,10 @@ def privacy(request: HttpRequest) -> HttpResponse:
     return render(request, "enquiries/privacy.html")
 
 
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "enquiries/accessibility.html")
+
+
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found"}, status=404)

@@ -18,6 +18,7 @@ PUBLIC = {
     "enquiry/submitted/",
     "status/<str:token>/",
     "privacy/",
+    "accessibility/",
     "case-studies/",
     "case-studies/feed/",
     "case-studies/<slug:slug>/",

@@ -48,4 +48,5 @@ urlpatterns = [
         name="attachment",
     ),
     path("staff/model/", views.model_quality, name="model"),
+    path("staff/data-requests/", views.data_requests, name="data_requests"),
 ]

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from casestudies.models import CaseStudy
-from enquiries import taxonomy
+from enquiries import privacy, taxonomy
 from enquiries.models import CLOSED_STATES, Enquiry
 from enquiries.permissions import staff_required
 from enquiries.services import attachment_path
@@ -506,3 +506,33 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """For load balancers: database, broker, classification backlog, model version."""
     report = services.health()
     return JsonResponse(report, status=200 if report["ok"] else 503)
+
+
+@staff_required("enquiries.erase_personal_data")
+def data_requests(request: HttpRequest) -> HttpResponse:
+    """Subject access (export) and erasure requests for one email address."""
+    email = request.POST.get("email", "").strip()[:254]
+    if request.method == "POST" and email:
+        if request.POST.get("action") == "export":
+            response = JsonResponse(
+                privacy.export_enquirer(email=email), json_dumps_params={"indent": 2}
+            )
+            response["Content-Disposition"] = (
+                'attachment; filename="personal-data.json"'
+            )
+            return response
+        if request.POST.get("action") == "erase":
+            if request.POST.get("confirm") != "yes":
+                messages.error(request, "Tick the box to confirm the erasure")
+            else:
+                actor = request.user if isinstance(request.user, User) else None
+                count = privacy.erase_enquirer(
+                    email=email,
+                    actor=actor,
+                    reason="erasure requested by the data subject",
+                )
+                messages.success(
+                    request, f"Personal data erased from {count} enquiries."
+                )
+            return redirect("triage:data_requests")
+    return render(request, "triage/data_requests.html")
