@@ -49,4 +49,5 @@ urlpatterns = [
     ),
     path("staff/model/", views.model_quality, name="model"),
     path("staff/data-requests/", views.data_requests, name="data_requests"),
+    path("staff/insight/", views.insight_page, name="insight"),
 ]

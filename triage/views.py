@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+import csv
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -18,7 +19,7 @@ from enquiries.models import CLOSED_STATES, Enquiry
 from enquiries.permissions import staff_required
 from enquiries.services import attachment_path
 
-from . import services
+from . import insight, services
 from .forms import LabelsForm
 from .models import CannedResponse, ClassifierVersion, Team, Triage
 
@@ -536,3 +537,79 @@ def data_requests(request: HttpRequest) -> HttpResponse:
                 )
             return redirect("triage:data_requests")
     return render(request, "triage/data_requests.html")
+
+
+INSIGHT_TABLES = {
+    "service": {
+        "weeks": ["week", "received", "answered"],
+        "teams": ["team", "backlog", "overdue"],
+        "people": ["person", "open"],
+    },
+    "model": {
+        "by_class": ["code", "confirmed", "agreement"],
+        "confusion": ["predicted", "final", "n"],
+    },
+    "horizon": {
+        "per_product_month": ["month", "product_type", "n"],
+        "rising_process_types": ["code", "earlier", "later", "change"],
+        "organisation_types": ["type", "n"],
+        "growing_terms": ["term", "earlier", "later", "change"],
+    },
+}
+
+
+def _window(request: HttpRequest) -> insight.Window:
+    today = timezone.localdate()
+    try:
+        end = (
+            date.fromisoformat(request.GET.get("to", ""))
+            if request.GET.get("to")
+            else today
+        )
+        start = (
+            date.fromisoformat(request.GET["from"])
+            if request.GET.get("from")
+            else end - timedelta(weeks=12)
+        )
+    except ValueError:
+        start, end = today - timedelta(weeks=12), today
+    team = request.GET.get("team", "")
+    return insight.Window(
+        min(start, end), max(start, end), int(team) if team.isdigit() else None
+    )
+
+
+@staff_required("enquiries.view_all_enquiries")
+def insight_page(request: HttpRequest) -> HttpResponse:
+    """Service, model and horizon-scanning dashboards, with a CSV of every table."""
+    section = request.GET.get("section", "service")
+    section = section if section in INSIGHT_TABLES else "service"
+    window = _window(request)
+    data = {
+        "service": insight.service,
+        "model": insight.model_quality,
+        "horizon": insight.horizon,
+    }[section](window)
+    table = request.GET.get("export", "")
+    if table in INSIGHT_TABLES[section]:
+        columns = INSIGHT_TABLES[section][table]
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{section}-{table}.csv"'
+        )
+        writer = csv.writer(response)
+        writer.writerow(columns)
+        for row in data[table]:
+            writer.writerow([row[c] for c in columns])
+        return response
+    params = request.GET.copy()
+    params.pop("export", None)
+    context = {
+        "section": section,
+        "window": window,
+        "data": data,
+        "teams": Team.objects.all(),
+        "params": params.urlencode(),
+        "max_week": max([w["received"] for w in data.get("weeks", [])] + [1]),
+    }
+    return render(request, f"triage/insight_{section}.html", context)

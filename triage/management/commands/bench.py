@@ -291,6 +291,22 @@ class Command(BaseCommand):
                 )
             )
 
+        for section in ("service", "model", "horizon"):
+            url = f"/staff/insight/?section={section}"
+            first = client.get(url)
+            assert first.status_code == 200, (url, first.status_code)
+            lat = timed(partial(client.get, url), 10)
+            results.append(
+                (
+                    f"dashboard: {section} (12 weeks of 100,000)",
+                    "<= 300 ms",
+                    statistics.median(lat),
+                    p95(lat),
+                    "ms",
+                    p95(lat) <= 300,
+                )
+            )
+
         def cold() -> None:
             cache.clear()
             client.get("/staff/")
