@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from .models import Enquiry, Event, Reply, TaxonomyTerm
 
@@ -32,9 +34,17 @@ class EnquiryAdmin(admin.ModelAdmin[Enquiry]):
     inlines = [ReplyInline]
     show_full_result_count = False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Enquiry]:
+        # the same object-level rule as every other view
+        return Enquiry.objects.visible_to(request.user)
+
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin[Event]):
     list_display = ["enquiry", "action", "at", "actor", "system_actor"]
     list_filter = ["action"]
     readonly_fields = [f.name for f in Event._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
+        visible = Enquiry.objects.visible_to(request.user)
+        return super().get_queryset(request).filter(enquiry__in=visible)

@@ -8,11 +8,14 @@ leaves a tombstone event that names no one.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -27,13 +30,32 @@ class PurgeReport:
     anonymised: int = 0
     attachments_deleted: int = 0
     events_deleted: int = 0
+    staged_files_deleted: int = 0
 
 
 def _scrub(text: str, secrets_: list[str]) -> str:
     for secret in secrets_:
-        if secret:
-            text = re.sub(re.escape(secret), ERASED, text, flags=re.IGNORECASE)
+        if len(secret) >= 3:  # whole words only: "info@x" never eats "information"
+            pattern = rf"(?<!\w){re.escape(secret)}(?!\w)"
+            text = re.sub(pattern, ERASED, text, flags=re.IGNORECASE)
     return text
+
+
+def _identifiers(enquiry: Enquiry) -> list[str]:
+    """The enquirer's details as they may have been copied: whole and in parts."""
+    found = {
+        enquiry.email,
+        enquiry.contact_name,
+        enquiry.phone,
+        enquiry.email.split("@")[0],
+    }
+    found |= {w for w in re.findall(r"[\w'-]+", enquiry.contact_name) if len(w) >= 3}
+    digits = re.sub(r"\D", "", enquiry.phone)
+    if len(digits) >= 7:
+        found.add(digits)
+    if enquiry.organisation_type == "individual":
+        found.add(enquiry.organisation_name)
+    return sorted(found - {"", ERASED}, key=len, reverse=True)
 
 
 def _scrub_json(value: Any, secrets_: list[str]) -> Any:
@@ -60,19 +82,7 @@ def _delete_files(enquiry: Enquiry) -> int:
 @transaction.atomic
 def anonymise_enquiry(*, enquiry: Enquiry, reason: str, actor: Any = None) -> None:
     """Remove everything that identifies the enquirer from one enquiry."""
-    secrets_ = sorted(
-        {
-            enquiry.email,
-            enquiry.contact_name,
-            enquiry.phone,
-            enquiry.email.split("@")[0],
-        }
-        - {"", ERASED},
-        key=len,
-        reverse=True,
-    )
-    if enquiry.organisation_type == "individual":
-        secrets_.append(enquiry.organisation_name)
+    secrets_ = _identifiers(enquiry)
     enquiry.title = _scrub(enquiry.title, secrets_)
     enquiry.description = _scrub(enquiry.description, secrets_)
     enquiry.contact_name = ERASED
@@ -138,7 +148,13 @@ def export_enquirer(*, email: str) -> dict[str, Any]:
                     for r in e.replies.all()
                 ],
                 "history": [
-                    {"at": ev.at.isoformat(), "action": ev.action}
+                    {
+                        "at": ev.at.isoformat(),
+                        "action": ev.action,
+                        "note": ev.note,
+                        "old": ev.old,
+                        "new": ev.new,
+                    }
                     for ev in e.events.all()
                 ],
             }
@@ -167,4 +183,18 @@ def purge_expired() -> PurgeReport:
         Q(action="personal-data-erased")
     )
     report.events_deleted = old_events.delete()[0]
+    report.staged_files_deleted = _delete_abandoned_uploads()
+    call_command("clearsessions")  # drafts of abandoned forms hold personal data
     return report
+
+
+def _delete_abandoned_uploads() -> int:
+    """Files staged for a form that was never sent, older than a session lasts."""
+    folder = Path(settings.UPLOAD_DIR) / "staging"
+    cutoff = time.time() - max(settings.SESSION_COOKIE_AGE, 3600) * 2
+    count = 0
+    for path in folder.glob("*") if folder.exists() else []:
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            count += 1
+    return count

@@ -71,10 +71,12 @@ def check_answers(request: HttpRequest) -> HttpResponse:
         ratelimit.over_limit(scope="submit-email", key=draft["email"], limit=limit)
     ):
         return _too_many(request)
+    # take the draft out first, so a second click cannot submit it twice
+    del request.session[DRAFT]
+    request.session.save()
     fields = {k: v for k, v in draft.items() if k not in ("attachments", "consent")}
     fields.pop("website", None)
     enquiry, token = services.submit_enquiry(**fields, staged=_staged(draft))
-    del request.session[DRAFT]
     request.session[SUBMITTED] = {"reference": enquiry.reference, "token": token}
     return redirect("enquiries:submitted")
 

@@ -415,7 +415,7 @@ class CaseStudyCollection(APIView):
         if product in taxonomy.PRODUCT_TYPES:
             studies = studies.filter(product_type=product)
         paginator = pagination.CursorPagination()
-        paginator.ordering = ("-published", "-id")
+        paginator.ordering = ("-updated_at", "-id")  # never null, unlike published
         paginator.page_size = 50
         page = paginator.paginate_queryset(studies, request, view=self)
         return paginator.get_paginated_response(

@@ -97,9 +97,11 @@ def service(window: Window) -> dict[str, Any]:
     )
     answered: Counter[date] = Counter()
     for _, first in answered_rows:
-        answered[(first.date() - timedelta(days=first.weekday()))] += 1
+        local = timezone.localtime(first).date()
+        answered[local - timedelta(days=local.weekday())] += 1
     days = working_days(
-        [s.date() for s, _ in answered_rows], [f.date() for _, f in answered_rows]
+        [timezone.localtime(s).date() for s, _ in answered_rows],
+        [timezone.localtime(f).date() for _, f in answered_rows],
     )
     target = settings.RESPONSE_TARGET_WORKING_DAYS
     weeks = sorted(
@@ -111,7 +113,7 @@ def service(window: Window) -> dict[str, Any]:
     open_now = Enquiry.objects.exclude(status__in=CLOSED_STATES)
     if window.team:
         open_now = open_now.filter(routings__team_id=window.team)
-    today = date.today()
+    today = timezone.localdate()
     per_team = (
         Routing.objects.filter(enquiry__in=open_now)
         .values_list("team__name")

@@ -107,7 +107,7 @@ def classify_enquiry(*, enquiry_id: int) -> Triage | None:
         enquiry.classification_state = Enquiry.ClassificationState.CLASSIFIED
         enquiry.classify_error = ""
         enquiry.save(update_fields=["classification_state", "classify_error"])
-        if not prediction.needs_review:
+        if not prediction.needs_review and not enquiry.routings.exists():
             apply_routing_rules(
                 enquiry=enquiry,
                 actor=None,
@@ -367,8 +367,8 @@ def reply_to_enquiry(
                 },
             )
         old = enquiry.status
-        enquiry.status = Enquiry.Status.RESPONDED
-        enquiry.save(update_fields=["status", "updated_at"])
+        if old != Enquiry.Status.RESPONDED:
+            change_status(enquiry=enquiry, actor=author, to=Enquiry.Status.RESPONDED)
         Event.objects.create(
             enquiry=enquiry,
             actor=author,
@@ -393,10 +393,10 @@ def reply_to_enquiry(
 
 S = Enquiry.Status
 TRANSITIONS: dict[str, set[str]] = {
-    S.NEW: {S.IN_TRIAGE, S.ROUTED, S.AWAITING_ENQUIRER, S.OUT_OF_SCOPE},
-    S.IN_TRIAGE: {S.ROUTED, S.AWAITING_ENQUIRER, S.OUT_OF_SCOPE, S.CLOSED},
-    S.ROUTED: {S.IN_TRIAGE, S.AWAITING_ENQUIRER, S.CLOSED},
-    S.AWAITING_ENQUIRER: {S.IN_TRIAGE, S.ROUTED, S.CLOSED},
+    S.NEW: {S.IN_TRIAGE, S.ROUTED, S.AWAITING_ENQUIRER, S.RESPONDED, S.OUT_OF_SCOPE},
+    S.IN_TRIAGE: {S.ROUTED, S.AWAITING_ENQUIRER, S.RESPONDED, S.OUT_OF_SCOPE, S.CLOSED},
+    S.ROUTED: {S.IN_TRIAGE, S.AWAITING_ENQUIRER, S.RESPONDED, S.CLOSED},
+    S.AWAITING_ENQUIRER: {S.IN_TRIAGE, S.ROUTED, S.RESPONDED, S.CLOSED},
     S.RESPONDED: {S.AWAITING_ENQUIRER, S.ROUTED, S.CLOSED},
     S.CLOSED: {S.IN_TRIAGE},
     S.OUT_OF_SCOPE: {S.IN_TRIAGE},
@@ -474,8 +474,14 @@ def confirm_labels(
     accepting = product_type is None and process_types is None
     if accepting and not triage.product_type:
         raise TriageError("There is no model prediction to accept; correct the labels")
-    product = triage.product_type if product_type is None else product_type
-    processes = list(triage.process_types if process_types is None else process_types)
+    current_product = triage.final_product_type or triage.product_type
+    current_processes = (
+        triage.final_process_types
+        if triage.labels_confirmed_at
+        else triage.process_types
+    )
+    product = current_product if product_type is None else product_type
+    processes = list(current_processes if process_types is None else process_types)
     if product not in taxonomy.PRODUCT_TYPES:
         raise TriageError("Choose a product type")
     if any(p not in taxonomy.PROCESS_TYPES for p in processes):
@@ -568,10 +574,22 @@ def filter_queue(
     if g.get("status") in Enquiry.Status.values:
         enquiries = enquiries.filter(status=g["status"])
     if g.get("product_type") in taxonomy.PRODUCT_TYPES:
-        enquiries = enquiries.filter(triage__product_type=g["product_type"])
-    if g.get("process_type") in taxonomy.PROCESS_TYPES:
+        code = g["product_type"]
         enquiries = enquiries.filter(
-            triage__process_types__icontains=f'"{g["process_type"]}"'
+            Q(triage__final_product_type=code)
+            | Q(triage__final_product_type="", triage__product_type=code)
+        )
+    if g.get("process_type") in taxonomy.PROCESS_TYPES:
+        quoted = f'"{g["process_type"]}"'
+        enquiries = enquiries.filter(
+            Q(
+                triage__labels_confirmed_at__isnull=False,
+                triage__final_process_types__icontains=quoted,
+            )
+            | Q(
+                triage__labels_confirmed_at__isnull=True,
+                triage__process_types__icontains=quoted,
+            )
         )
     if g.get("organisation_type") in taxonomy.ORGANISATION_TYPES:
         enquiries = enquiries.filter(organisation_type=g["organisation_type"])

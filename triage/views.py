@@ -250,7 +250,7 @@ def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
                 "label": taxonomy.label("process_types", code),
                 "confidence": conf,
                 "percent": round(conf * 100),
-                "chosen": code in (triage.process_types if triage else []),
+                "chosen": code in chosen,
             }
             for code, conf in sorted(
                 (triage.process_confidences if triage else {}).items(),
@@ -571,8 +571,10 @@ def _window(request: HttpRequest) -> insight.Window:
             if request.GET.get("from")
             else end - timedelta(weeks=12)
         )
-    except ValueError:
+    except (ValueError, OverflowError):
         start, end = today - timedelta(weeks=12), today
+    floor = date(2000, 1, 1)  # nothing older exists; keeps date arithmetic in range
+    start, end = max(min(start, today), floor), max(min(end, today), floor)
     team = request.GET.get("team", "")
     return insight.Window(
         min(start, end), max(start, end), int(team) if team.isdigit() else None
