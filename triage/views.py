@@ -558,6 +558,51 @@ INSIGHT_TABLES = {
 }
 
 
+def _bars(title: str, pairs: list[tuple[str, float]]) -> dict[str, Any]:
+    """Rows for a horizontal SVG bar chart (attributes only, so CSP-safe)."""
+    top = max([v for _, v in pairs] + [1e-9])
+    rows = [
+        {"label": label, "value": value, "width": round(360 * value / top), "y": i * 22}
+        for i, (label, value) in enumerate(pairs)
+    ]
+    return {"title": title, "rows": rows, "height": max(22, 22 * len(rows))}
+
+
+def _charts(section: str, data: dict[str, Any]) -> list[dict[str, Any]]:
+    if section == "service":
+        return [
+            _bars(
+                "Enquiries received per week",
+                [(f"{w['week']:%d %b}", w["received"]) for w in data["weeks"]],
+            ),
+            _bars(
+                "Open enquiries per team",
+                [(t["team"], t["backlog"]) for t in data["teams"]],
+            ),
+        ]
+    if section == "model":
+        return [
+            _bars(
+                "Agreement with staff labels per predicted class (%)",
+                [
+                    (r["code"], round(100 * r["agreement"]))
+                    for r in data["by_class"]
+                    if r["agreement"] is not None
+                ],
+            )
+        ]
+    return [
+        _bars(
+            "Process types in the later half of the period",
+            [(r["code"], r["later"]) for r in data["rising_process_types"]],
+        ),
+        _bars(
+            "Enquiries by organisation type",
+            [(r["type"], r["n"]) for r in data["organisation_types"]],
+        ),
+    ]
+
+
 def _window(request: HttpRequest) -> insight.Window:
     today = timezone.localdate()
     try:
@@ -607,11 +652,11 @@ def insight_page(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     params.pop("export", None)
     context = {
+        "charts": _charts(section, data),
         "section": section,
         "window": window,
         "data": data,
         "teams": Team.objects.all(),
         "params": params.urlencode(),
-        "max_week": max([w["received"] for w in data.get("weeks", [])] + [1]),
     }
     return render(request, f"triage/insight_{section}.html", context)

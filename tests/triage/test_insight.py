@@ -155,3 +155,17 @@ def test_numpy_working_days_agree_with_the_service_clock() -> None:
     assert list(insight.working_days([a for a, _ in pairs], [b for _, b in pairs])) == [
         working_days_between(a, b) for a, b in pairs
     ]
+
+
+def test_each_dashboard_has_charts_with_a_text_alternative(
+    dataset: list[Enquiry], officer: User
+) -> None:
+    client = Client()
+    client.force_login(officer)
+    for section in ("service", "model", "horizon"):
+        body = client.get(
+            f"/staff/insight/?section={section}&from=2026-03-01&to=2026-04-30"
+        ).content.decode()
+        assert '<svg role="img"' in body, section
+        assert "the same figures are in the table below" in body
+        assert "<table" in body
