@@ -10,7 +10,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench evaluate worker clean
+.PHONY: install run test lint bench chaos evaluate worker clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11+ is needed (python3 not found)"; exit 1; }
@@ -44,6 +44,10 @@ evaluate: install
 
 bench: install
 	$(PY) manage.py bench
+
+# Restarts the local Redis and PostgreSQL: run by hand, not in CI (docs/chaos.md).
+chaos: install
+	$(PY) manage.py chaos
 
 clean:
 	rm -rf $(VENV) node_modules var
