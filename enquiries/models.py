@@ -61,10 +61,7 @@ class EnquiryQuerySet(models.QuerySet["Enquiry"]):
         return self.none()
 
     def overdue(self) -> EnquiryQuerySet:
-        return self.filter(
-            response_due__lt=timezone.localdate(),
-            clock_paused_at__isnull=True,
-        ).exclude(status__in=CLOSED_STATES)
+        return self.filter(overdue_q())
 
     def unclassified(self) -> EnquiryQuerySet:
         return self.filter(classification_state=Enquiry.ClassificationState.PENDING)
@@ -91,6 +88,13 @@ CLOSED_STATES = (
     EnquiryStatus.CLOSED,
     EnquiryStatus.OUT_OF_SCOPE,
 )
+
+
+def overdue_q() -> Q:
+    """Open, past its due date, and the clock not paused for the enquirer."""
+    return Q(response_due__lt=timezone.localdate(), clock_paused_at__isnull=True) & ~Q(
+        status__in=CLOSED_STATES
+    )
 
 
 class ClassificationState(models.TextChoices):

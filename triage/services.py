@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from casestudies.models import CaseStudy
 from enquiries import taxonomy
-from enquiries.models import CLOSED_STATES, Enquiry, Event, Reply, hash_token
+from enquiries.models import Enquiry, Event, Reply, hash_token, overdue_q
 from enquiries.workdays import add_working_days, working_days_between
 
 from . import classifier
@@ -600,9 +600,7 @@ def filter_queue(
     if g.get("needs_review") == "yes":
         enquiries = enquiries.filter(triage__needs_review=True)
     if g.get("overdue") == "yes":
-        enquiries = enquiries.filter(
-            response_due__lt=timezone.localdate(), clock_paused_at__isnull=True
-        ).exclude(status__in=CLOSED_STATES)
+        enquiries = enquiries.filter(overdue_q())
     query = g.get("q", "").strip()[:200]
     if query:
         enquiries = search_enquiries(enquiries, query)

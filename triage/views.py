@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from casestudies.models import CaseStudy
 from enquiries import privacy, taxonomy
-from enquiries.models import CLOSED_STATES, Enquiry
+from enquiries.models import CLOSED_STATES, Enquiry, overdue_q
 from enquiries.permissions import staff_required
 from enquiries.services import attachment_path
 
@@ -50,11 +50,7 @@ def _tabs(user: Any) -> dict[str, tuple[str, Q]]:
         "my-team": ("My team", Q(routings__team__members=user)),
         "mine": ("Assigned to me", Q(assigned_to=user)),
         "awaiting": ("Awaiting enquirer", Q(status=Enquiry.Status.AWAITING_ENQUIRER)),
-        "overdue": (
-            "Overdue",
-            Q(response_due__lt=timezone.localdate(), clock_paused_at__isnull=True)
-            & ~Q(status__in=CLOSED_STATES),
-        ),
+        "overdue": ("Overdue", overdue_q()),
         "closed": ("Closed", Q(status__in=CLOSED_STATES)),
         "all": ("All", Q()),
     }
