@@ -10,5 +10,6 @@ urlpatterns = [
     path("enquiry/submitted/", views.submitted, name="submitted"),
     path("status/<str:token>/", views.status, name="status"),
     path("privacy/", views.privacy, name="privacy"),
+    path("assets/<path:path>", views.frontend_asset, name="frontend_asset"),
     path("accessibility/", views.accessibility, name="accessibility"),
 ]

@@ -1,9 +1,17 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -127,6 +135,20 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("No enquiry")
     context = {"enquiry": enquiry, "replies": enquiry.replies.all()}
     return render(request, "enquiries/status.html", context)
+
+
+ASSET = re.compile(r"(fonts|images|rebrand/images)/[A-Za-z0-9._-]+")
+
+
+def frontend_asset(request: HttpRequest, path: str) -> HttpResponse:
+    """GOV.UK Frontend's compiled CSS asks for /assets/...: send it to static."""
+    if not ASSET.fullmatch(path):
+        raise Http404
+    try:
+        url = staticfiles_storage.url(f"govuk/assets/{path}")
+    except ValueError:  # not in the manifest
+        raise Http404 from None
+    return HttpResponsePermanentRedirect(url)
 
 
 def privacy(request: HttpRequest) -> HttpResponse:

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
+from django.db import connection
 
 from config.celery import app as celery_app
 from tests.helpers import VALID
+from tests.services import Worker, need_services, redis_client
 from triage import classifier
 from triage import services as triage_services
 from triage.models import ClassifierVersion, Team
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"  # skips become failures
 
 
 def shared_file(*parts: str) -> Path:
@@ -117,3 +120,27 @@ def outsider(db: None) -> User:
 @pytest.fixture
 def form_data() -> dict[str, Any]:
     return dict(VALID)
+
+
+# A real Celery worker process on Redis and PostgreSQL (tests/services.py)
+@pytest.fixture
+def worker_env(active_model: ClassifierVersion, settings: Any) -> dict[str, str]:
+    need_services()
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    redis_client().flushdb()
+    celery_app.conf.task_always_eager = False
+    settings.CLASSIFY_SWEEP_AFTER_SECONDS = 1
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CLASSIFIER_DIR": str(settings.CLASSIFIER_DIR),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@pytest.fixture
+def worker(worker_env: dict[str, str]) -> Iterator[Worker]:
+    w = Worker(worker_env).start()
+    yield w
+    w.stop()

@@ -74,3 +74,15 @@ def test_the_staff_queue_is_refused_to_non_staff(outsider: Any) -> None:
     client = Client()
     client.force_login(outsider)
     assert client.get("/staff/").status_code == 403
+
+
+def test_frontend_css_assets_are_sent_to_the_static_files() -> None:
+    """GOV.UK Frontend's CSS asks for /assets/fonts/...; those must not 404."""
+    client = Client()
+    response = client.get("/assets/fonts/bold-b542beb274-v2.woff2")
+    assert response.status_code == 301
+    target = response["Location"]
+    assert target == "/static/govuk/assets/fonts/bold-b542beb274-v2.woff2"
+    assert client.get(target).status_code == 200
+    for bad in ("/assets/../config/settings.py", "/assets/fonts/%2e%2e/x", "/assets/x"):
+        assert client.get(bad).status_code == 404, bad

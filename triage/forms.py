@@ -36,5 +36,7 @@ class TokenForm(forms.Form):
 class LabelsForm(forms.Form):
     product_type = forms.ChoiceField(choices=taxonomy.choices("product_types"))
     process_types = forms.MultipleChoiceField(
-        choices=taxonomy.choices("process_types"), required=False
+        choices=taxonomy.choices("process_types"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,  # one labelled id per box
     )
