@@ -1,14 +1,19 @@
 """Case-study matching: rank documents for an enquiry. No Django imports.
 
-Score = half direct similarity, half neighbour similarity:
+Score = equal thirds of direct, neighbour and expansion similarity:
 - direct: TF-IDF cosine between the enquiry and each case study, averaging word
   1-2-grams (the specific technology and question) and character 3-5-grams within
   words (spelling variants, plurals, compounds);
-- neighbours: the enquiry's five nearest enquiries in a background pool written in
+- neighbours: the enquiry's ten nearest enquiries in a background pool written in
   enquirers' own words (the project's corpus), and how similar those are to each
-  case study. This bridges the gap between how enquirers and editors write.
-Chosen by evaluation (docs/decisions/0006). Matrices are term-major (an inverted
-index), so scoring touches only the query's terms.
+  case study, weighted by their similarity to the enquiry;
+- expansion: each case study's twenty nearest background enquiries (found once, at
+  build time), and how similar the enquiry is to those, weighted by their
+  similarity to the study (document expansion, done in score space).
+The last two bridge the gap between how enquirers and editors write, from both
+sides. Chosen by evaluation (docs/decisions/0006). Matrices are term-major (an
+inverted index), so scoring touches only the query's terms; the expansion costs a
+gather of studies x 20 numbers per query.
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 WORD_WEIGHT = 0.5
-DIRECT_WEIGHT = 0.5
-NEIGHBOURS = 5
+NEIGHBOURS = 10  # the enquiry's nearest background enquiries
+EXPANSION = 20  # each study's nearest background enquiries
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class Index:
     docs: Space
     background: Space | None
     background_to_docs: np.ndarray | None  # background texts x documents
+    expansion: np.ndarray | None  # documents x EXPANSION background indices
+    expansion_weights: np.ndarray | None  # documents x EXPANSION, rows sum to 1
     word_docs: sparse.csr_matrix  # documents x features, for the reasons
     word_names: np.ndarray
 
@@ -69,6 +76,14 @@ def _similarity(
     return np.asarray(WORD_WEIGHT * word + (1 - WORD_WEIGHT) * char)
 
 
+def _weights(similarity: np.ndarray) -> np.ndarray:
+    """Normalise similarities along the last axis; a flat mean where all are 0."""
+    weights = np.clip(similarity, 0, None).astype(np.float64)
+    totals = weights.sum(axis=-1, keepdims=True)
+    flat = np.full_like(weights, 1 / weights.shape[-1])
+    return np.where(totals > 0, weights / np.where(totals > 0, totals, 1), flat)
+
+
 def build(
     documents: Sequence[tuple[str, str]], *, background: Sequence[str] = ()
 ) -> Index | None:
@@ -83,9 +98,14 @@ def build(
     chars.fit([*texts, *background])
     docs = _space(words, chars, texts)
     bg = _space(words, chars, background) if background else None
-    bg_to_docs = None
+    bg_to_docs = expansion = expansion_weights = None
     if bg is not None:
         bg_to_docs = _similarity(bg.word_terms.T.tocsr(), bg.char_terms.T.tocsr(), docs)
+        m = min(EXPANSION, len(background))
+        expansion = np.argpartition(-bg_to_docs.T, m - 1, axis=1)[:, :m]
+        expansion_weights = _weights(
+            np.take_along_axis(bg_to_docs.T, expansion, axis=1)
+        )
     word_docs = docs.word_terms.T.tocsr()
     return Index(
         keys=tuple(k for k, _ in documents),
@@ -94,6 +114,8 @@ def build(
         docs=docs,
         background=bg,
         background_to_docs=bg_to_docs,
+        expansion=expansion,
+        expansion_weights=expansion_weights,
         word_docs=word_docs,
         word_names=words.get_feature_names_out(),
     )
@@ -103,13 +125,20 @@ def scores(index: Index, text: str) -> np.ndarray:
     word_query = index.words.transform([text])
     char_query = index.chars.transform([text])
     direct = _similarity(word_query, char_query, index.docs).ravel()
-    if index.background is None or index.background_to_docs is None:
+    if (
+        index.background is None
+        or index.background_to_docs is None
+        or index.expansion is None
+        or index.expansion_weights is None
+    ):
         return direct
     to_background = _similarity(word_query, char_query, index.background).ravel()
     k = min(NEIGHBOURS, len(to_background))
     nearest = np.argpartition(-to_background, k - 1)[:k]
-    via_neighbours = index.background_to_docs[nearest].mean(axis=0)
-    return np.asarray(DIRECT_WEIGHT * direct + (1 - DIRECT_WEIGHT) * via_neighbours)
+    weights = _weights(to_background[nearest])
+    via_neighbours = weights @ index.background_to_docs[nearest]
+    via_expansion = (to_background[index.expansion] * index.expansion_weights).sum(1)
+    return np.asarray((direct + via_neighbours + via_expansion) / 3)
 
 
 def search(index: Index | None, text: str, *, limit: int = 5) -> list[Match]:
