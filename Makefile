@@ -10,7 +10,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench chaos evaluate worker clean
+.PHONY: install run test lint bench chaos load evaluate worker clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11+ is needed (python3 not found)"; exit 1; }
@@ -48,6 +48,19 @@ bench: install
 # Restarts the local Redis and PostgreSQL: run by hand, not in CI (docs/chaos.md).
 chaos: install
 	$(PY) manage.py chaos
+
+# A minute of 220 submissions/s through the API against gunicorn, PostgreSQL, Redis and
+# two workers. Run by hand on an otherwise idle machine; the last result is docs/load.md.
+LOAD_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/triage_load REDIS_URL=redis://127.0.0.1:6379/11
+$(VENV)/.load-installed: pyproject.toml $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,load]'
+	@touch $@
+
+load: install $(VENV)/.load-installed
+	@createdb -h 127.0.0.1 -U postgres triage_load 2>/dev/null || true
+	@$(LOAD_ENV) $(PY) manage.py migrate --verbosity 0
+	@$(LOAD_ENV) $(PY) manage.py setup_demo
+	$(LOAD_ENV) $(PY) manage.py load --report docs/load.md
 
 clean:
 	rm -rf $(VENV) node_modules var

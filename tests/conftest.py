@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.db import connection
@@ -46,6 +48,20 @@ def _test_settings(settings: Any, tmp_path: Path) -> None:
     settings.STAFF_TWO_FACTOR = False  # tests of the second factor switch it on
     cache.clear()
     celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest) -> None:
+    """Transactional tests start after a flush, which empties the tables that data
+    migrations filled (taxonomy terms, teams, routing rules): fill them again."""
+    if "transactional_db" not in request.fixturenames and not any(
+        m.kwargs.get("transaction") for m in request.node.iter_markers("django_db")
+    ):
+        return
+    request.getfixturevalue("transactional_db")
+    for module in ("enquiries.migrations.0002_load_taxonomy",
+                   "triage.migrations.0004_default_teams"):  # fmt: skip
+        importlib.import_module(module).load(apps, None)
 
 
 @pytest.fixture(scope="session")

@@ -106,13 +106,3 @@ def test_case_study_api_pages_without_publication_dates() -> None:
     first = Client().get("/api/v1/case-studies/").json()
     second = Client().get(first["next"].replace("http://testserver", "")).json()
     assert len(first["results"]) == 50 and len(second["results"]) == 5
-
-
-@pytest.mark.django_db
-def test_the_default_teams_survive_the_transactional_tests() -> None:
-    """Browser and worker tests flush the database; their serialized rollback must
-    restore the teams and rules that data migrations made (they run first)."""
-    from triage.models import RoutingRule, Team
-
-    assert Team.objects.filter(slug="devices").exists()
-    assert RoutingRule.objects.exists()

@@ -26,7 +26,7 @@ from triage.models import RelevanceFeedback, Triage
 
 pytestmark = [
     pytest.mark.services,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -35,7 +35,7 @@ from triage.models import ClassifierVersion, Triage
 
 pytestmark = [
     pytest.mark.services,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 
