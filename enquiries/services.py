@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -98,8 +98,12 @@ def submit_enquiry(
     moved: list[Path] = []
     try:
         with transaction.atomic():
+            pk = _next_enquiry_id()
             enquiry = Enquiry.objects.create(
-                reference=f"TMP-{secrets.token_hex(8)}",
+                id=pk,
+                reference=f"INN-{now.year}-{pk:06d}"
+                if pk
+                else f"TMP-{secrets.token_hex(8)}",
                 status_token_hash=hash_token(token),
                 status_token_expires_at=now
                 + timedelta(days=settings.STATUS_LINK_VALID_DAYS),
@@ -120,8 +124,9 @@ def submit_enquiry(
                 ),
                 classify_enqueued_at=now,
             )
-            enquiry.reference = f"INN-{now.year}-{enquiry.pk:06d}"
-            enquiry.save(update_fields=["reference"])
+            if not pk:  # the reference comes from the id the insert gave
+                enquiry.reference = f"INN-{now.year}-{enquiry.pk:06d}"
+                enquiry.save(update_fields=["reference"])
             for item in staged or []:
                 target = _upload_path("enquiries", item.stored_name)
                 shutil.move(_upload_path(STAGING, item.stored_name), target)
@@ -137,7 +142,7 @@ def submit_enquiry(
             transaction.on_commit(partial(tasks.enqueue_classification, enquiry.pk))
             if notify:
                 transaction.on_commit(
-                    partial(send_acknowledgement, enquiry_id=enquiry.pk, token=token),
+                    partial(send_acknowledgement, enquiry=enquiry, token=token),
                     robust=True,
                 )
     except BaseException:
@@ -145,6 +150,21 @@ def submit_enquiry(
             path.unlink(missing_ok=True)
         raise
     return enquiry, token
+
+
+def _next_enquiry_id() -> int | None:
+    """On PostgreSQL take the id from its sequence first, so the row is inserted
+    once with its final reference (an update would rewrite every index entry,
+    full-text included). Elsewhere None: insert, then set the reference."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id'))",
+            [Enquiry._meta.db_table],
+        )
+        row = cursor.fetchone()
+    return int(row[0])
 
 
 def sync_taxonomy() -> int:
@@ -169,9 +189,8 @@ def status_url(token: str) -> str:
     return f"{settings.SITE_URL}/status/{token}/"
 
 
-def send_acknowledgement(*, enquiry_id: int, token: str) -> None:
+def send_acknowledgement(*, enquiry: Enquiry, token: str) -> None:
     """Email the reference and private status link; a mail failure is logged only."""
-    enquiry = Enquiry.objects.get(pk=enquiry_id)
     body = render_to_string(
         "enquiries/email/acknowledgement.txt",
         {"enquiry": enquiry, "status_url": status_url(token), "settings": settings},

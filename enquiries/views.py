@@ -75,9 +75,7 @@ def check_answers(request: HttpRequest) -> HttpResponse:
         return render(request, "enquiries/check.html", _check_context(draft))
     ip = ratelimit.client_ip(request)
     limit = settings.SUBMIT_RATE_LIMIT_PER_HOUR
-    if ratelimit.over_limit(scope="submit-ip", key=ip, limit=limit) or (
-        ratelimit.over_limit(scope="submit-email", key=draft["email"], limit=limit)
-    ):
+    if ratelimit.submission_refused(ip=ip, email=draft["email"], limit=limit):
         return _too_many(request)
     # take the draft out first, so a second click cannot submit it twice
     del request.session[DRAFT]

@@ -283,9 +283,7 @@ class EnquiryCollection(APIView):
         ip = ratelimit.client_ip(request._request)
         limit = settings.SUBMIT_RATE_LIMIT_PER_HOUR
         email = form.cleaned_data["email"]
-        if ratelimit.over_limit(scope="submit-ip", key=ip, limit=limit) or (
-            ratelimit.over_limit(scope="submit-email", key=email, limit=limit)
-        ):
+        if ratelimit.submission_refused(ip=ip, email=email, limit=limit):
             return Response(
                 {"detail": "Too many submissions; try again in an hour"}, status=429
             )
