@@ -51,18 +51,19 @@ def example_of(enquiry: Enquiry) -> classifier.Example:
     )
 
 
-def active_model() -> classifier.Model:
+def active_model(version: ClassifierVersion | None = None) -> classifier.Model:
     """The live model, loaded once per process and per version (digest-checked)."""
-    version = ClassifierVersion.objects.active()
+    version = version or ClassifierVersion.objects.active()
     if version is None:
         raise classifier.ModelUnavailable("no classifier has been trained yet")
     path = Path(settings.CLASSIFIER_DIR) / version.path
     return classifier.load(str(path), version.sha256)
 
 
-def with_overrides(prediction: classifier.Prediction) -> classifier.Prediction:
+def with_overrides(
+    prediction: classifier.Prediction, version: ClassifierVersion | None
+) -> classifier.Prediction:
     """Apply the per-class review thresholds staff set on the active model."""
-    version = ClassifierVersion.objects.active()
     threshold = (version.review_overrides if version else {}).get(
         prediction.product_type
     )
@@ -74,8 +75,9 @@ def with_overrides(prediction: classifier.Prediction) -> classifier.Prediction:
 
 def classify_enquiry(*, enquiry_id: int) -> Triage | None:
     """Classify one pending enquiry; a no-op if it was already dealt with."""
+    version = ClassifierVersion.objects.active()  # one look-up: model and overrides
     try:
-        model = active_model()
+        model = active_model(version)
     except classifier.ModelUnavailable as exc:
         log.error("classification of enquiry %s impossible: %s", enquiry_id, exc)
         flag_for_manual_triage(enquiry_id=enquiry_id, reason=str(exc))
@@ -86,7 +88,9 @@ def classify_enquiry(*, enquiry_id: int) -> Triage | None:
             enquiry.classification_state != Enquiry.ClassificationState.PENDING
         ):
             return None  # already classified or flagged: redelivery is harmless
-        prediction = with_overrides(classifier.predict(model, example_of(enquiry)))
+        prediction = with_overrides(
+            classifier.predict(model, example_of(enquiry)), version
+        )
         text = f"{enquiry.title}\n{enquiry.description}"
         suggestions = [s.slug for s in CaseStudy.objects.suggest_for(text, limit=5)]
         triage, _ = Triage.objects.update_or_create(

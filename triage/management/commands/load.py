@@ -40,7 +40,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--rate", type=float, default=220, help="submissions/s")
         parser.add_argument("--seconds", type=int, default=60)
-        parser.add_argument("--web-workers", type=int, default=6)
+        parser.add_argument("--web-workers", type=int, default=8)
         parser.add_argument("--web-threads", type=int, default=1)
         parser.add_argument("--port", type=int, default=8765)
         parser.add_argument("--report", default="", help="write Markdown here")
@@ -78,14 +78,15 @@ class Command(BaseCommand):
         try:
             self._wait_for(url + "/healthz", 60)
             with tempfile.TemporaryDirectory() as tmp:
-                stats_file = Path(tmp) / "stats.json"
+                stats_file = Path(tmp) / "stats.json"  # locust adds .json itself
                 self.stdout.write(
                     f"locust: {users} users x 10/s for {o['seconds']} s against {url}"
                 )
                 subprocess.run(
                     [str(bin_dir / "locust"), "-f", str(LOCUSTFILE), "--headless",
                      "-u", str(users), "-r", str(users), "-t", f"{o['seconds']}s",
-                     "--host", url, "--json-file", str(stats_file), "--only-summary",
+                     "--host", url, "--json-file", str(stats_file.with_suffix("")),
+                     "--only-summary",
                      "--loglevel", "WARNING", "--stop-timeout", "10"],
                     cwd=ROOT, env=env, check=False,
                 )  # fmt: skip
@@ -184,6 +185,10 @@ class Command(BaseCommand):
         )
         cpu = os.cpu_count()
         lines = [
+            "# Load test (`make load`)",
+            "",
+            "Written by `manage.py load`; decisions in docs/decisions/0009.",
+            "",
             f"Load run `{run}`: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
             f"{platform.node()} ({cpu} cores, Python {platform.python_version()}).",
             "",
