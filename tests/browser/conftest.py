@@ -62,17 +62,26 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
+def new_context(browser: Browser) -> BrowserContext:
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     ctx.set_default_timeout(15_000)
+    return ctx
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh browser profile: its own cookies and session."""
+    ctx = new_context(browser)
     yield ctx
     ctx.close()
 
 
 @pytest.fixture
-def page(context: BrowserContext) -> Page:
-    return context.new_page()
+def other_context(browser: Browser) -> Iterator[BrowserContext]:
+    """A second person's browser, beside `context`."""
+    ctx = new_context(browser)
+    yield ctx
+    ctx.close()
 
 
 def signed_in(context: BrowserContext, user: User, base_url: str) -> None:

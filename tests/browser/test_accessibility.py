@@ -6,7 +6,6 @@ Runs on SQLite or PostgreSQL (no worker needed: classification runs in-process h
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -89,18 +88,10 @@ def site(
             "waiting": waiting, "chief": chief}  # fmt: skip
 
 
-@pytest.fixture
-def a11y_context(browser: Any) -> Iterator[BrowserContext]:
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(15_000)
-    yield ctx
-    ctx.close()
-
-
 def test_public_pages_and_their_error_states_have_no_violations(
-    a11y_context: BrowserContext, live_server: LiveServer, site: dict[str, Any]
+    context: BrowserContext, live_server: LiveServer, site: dict[str, Any]
 ) -> None:
-    page = a11y_context.new_page()
+    page = context.new_page()
     base = live_server.url
     found: list[str] = []
 
@@ -167,11 +158,11 @@ def test_public_pages_and_their_error_states_have_no_violations(
 
 
 def test_staff_pages_have_no_violations(
-    a11y_context: BrowserContext, live_server: LiveServer, site: dict[str, Any]
+    context: BrowserContext, live_server: LiveServer, site: dict[str, Any]
 ) -> None:
     chief: User = site["chief"]
-    signed_in(a11y_context, chief, live_server.url)
-    page = a11y_context.new_page()
+    signed_in(context, chief, live_server.url)
+    page = context.new_page()
     found: list[str] = []
     answered: Enquiry = site["answered"]
     waiting: Enquiry = site["waiting"]
@@ -213,9 +204,9 @@ def test_staff_pages_have_no_violations(
     assert not found, "\n".join(found)
 
 
-def test_the_checker_reports_violations(a11y_context: BrowserContext) -> None:
+def test_the_checker_reports_violations(context: BrowserContext) -> None:
     """The check above can fail: a page with known faults gives their rule ids."""
-    page = a11y_context.new_page()
+    page = context.new_page()
     page.set_content(
         "<html><head><title>Faulty</title></head><body><main>"
         '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
@@ -228,10 +219,10 @@ def test_the_checker_reports_violations(a11y_context: BrowserContext) -> None:
 
 
 def test_the_public_journey_with_the_keyboard_alone(
-    a11y_context: BrowserContext, live_server: LiveServer, site: dict[str, Any]
+    context: BrowserContext, live_server: LiveServer, site: dict[str, Any]
 ) -> None:
     """Tab, type, arrow keys, space and enter only: no clicks, no direct filling."""
-    page = a11y_context.new_page()
+    page = context.new_page()
     keys = page.keyboard
     data = form_fields()
     page.goto(live_server.url + "/")

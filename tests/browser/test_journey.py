@@ -33,7 +33,8 @@ pytestmark = [
 def test_submit_classify_triage_reply_and_read_the_reply(
     worker: Worker,
     live_server: LiveServer,
-    browser_context_pair: tuple[BrowserContext, BrowserContext],
+    context: BrowserContext,
+    other_context: BrowserContext,
     officer: User,
     settings: Any,
 ) -> None:
@@ -50,8 +51,7 @@ def test_submit_classify_triage_reply_and_read_the_reply(
         product_type="medical-device",
         status="published",
     )
-    enquirer_ctx, officer_ctx = browser_context_pair
-    enquirer = enquirer_ctx.new_page()
+    enquirer = context.new_page()
 
     # 1. The enquirer fills in the form, with a PDF, and checks the answers.
     enquirer.goto(f"{live_server.url}/enquiry/")
@@ -91,7 +91,7 @@ def test_submit_classify_triage_reply_and_read_the_reply(
     # 3. A triage officer signs in with a password and an authenticator code.
     device = TOTPDevice.objects.create(user=officer, name="phone", confirmed=True)
     code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    staff = officer_ctx.new_page()
+    staff = other_context.new_page()
     staff.goto(f"{live_server.url}/staff/")
     staff.fill("#id_username", "officer")
     staff.fill("#id_password", "pw")
@@ -140,16 +140,3 @@ def test_submit_classify_triage_reply_and_read_the_reply(
         "clinical-development",
     }
     assert RelevanceFeedback.objects.filter(enquiry=enquiry, case_study=study).exists()
-
-
-@pytest.fixture
-def browser_context_pair(
-    browser: Any,
-) -> Any:
-    enquirer = browser.new_context(viewport={"width": 1280, "height": 900})
-    officer = browser.new_context(viewport={"width": 1280, "height": 900})
-    for ctx in (enquirer, officer):
-        ctx.set_default_timeout(15_000)
-    yield enquirer, officer
-    enquirer.close()
-    officer.close()
