@@ -125,9 +125,11 @@ def test_submit_classify_triage_reply_and_read_the_reply(
     # 5. The enquirer reads the reply, with the case-study link, on the status page.
     enquirer.goto(status_url)
     expect(enquirer.get_by_text("This reads as a medical device")).to_be_visible()
-    expect(enquirer.locator(".govuk-inset-text")).to_contain_text(
-        f"{live_server.url}/case-studies/{study.slug}/"
-    )
+    enquirer.get_by_role(
+        "link", name=f"{live_server.url}/case-studies/{study.slug}/"
+    ).click()
+    expect(enquirer.get_by_role("heading", level=1)).to_have_text(study.title)
+    enquirer.go_back()
     screenshot(enquirer, "08-status-with-reply")
 
     triage = Triage.objects.get(enquiry=enquiry)

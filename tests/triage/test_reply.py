@@ -46,6 +46,8 @@ def test_a_reply_with_a_case_study_reaches_the_enquirer(
     )
     status_page = Client().get(f"/status/{token}/").content.decode()
     assert "class IIa device" in status_page and "Sweat sensor patch" in status_page
+    # the case-study link can be followed (and only what the office wrote is linked)
+    assert 'href="http://testserver/case-studies/sweat-sensor/"' in status_page
     feedback = RelevanceFeedback.objects.get()
     assert feedback.case_study == study and feedback.attached_by == officer
     assert Event.objects.filter(
