@@ -16,7 +16,8 @@ from django.core.cache import cache
 from django.db import connection
 
 from config.celery import app as celery_app
-from tests.helpers import VALID
+from enquiries.models import Enquiry
+from tests.helpers import VALID, submit
 from tests.services import Worker, need_services, redis_client
 from triage import classifier
 from triage import services as triage_services
@@ -131,6 +132,20 @@ def editor(db: None) -> User:
 @pytest.fixture
 def outsider(db: None) -> User:
     return User.objects.create_user("outsider", "outsider@example.org", "pw")
+
+
+@pytest.fixture
+def routed(db: None) -> tuple[Enquiry, Enquiry]:
+    """One enquiry routed to Medical devices, one to Medicines."""
+    device, _ = submit(title="Knee brace with a sensor")
+    medicine, _ = submit(title="Flow synthesis of an API")
+    triage_services.route_enquiry(
+        enquiry=device, actor=None, teams=[Team.objects.get(slug="devices")]
+    )
+    triage_services.route_enquiry(
+        enquiry=medicine, actor=None, teams=[Team.objects.get(slug="medicines")]
+    )
+    return device, medicine
 
 
 @pytest.fixture

@@ -13,22 +13,14 @@ from enquiries import privacy
 from enquiries.models import Enquiry
 from tests.helpers import submit
 from triage import services
-from triage.models import Team
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_admin_hides_other_teams_enquiries_from_specialists(
-    specialist: User,
+    specialist: User, routed: tuple[Enquiry, Enquiry]
 ) -> None:
-    mine, _ = submit(title="Knee brace")
-    other, _ = submit(title="Tablet")
-    services.route_enquiry(
-        enquiry=mine, actor=None, teams=[Team.objects.get(slug="devices")]
-    )
-    services.route_enquiry(
-        enquiry=other, actor=None, teams=[Team.objects.get(slug="medicines")]
-    )
+    mine, _ = routed
     from django.contrib import admin
     from django.test import RequestFactory
 

@@ -15,7 +15,7 @@ from casestudies.models import CaseStudy
 from enquiries.models import Enquiry, Event
 from tests.helpers import VALID, submit
 from triage import services
-from triage.models import ApiToken, Team
+from triage.models import ApiToken
 
 pytestmark = pytest.mark.django_db
 
@@ -111,20 +111,15 @@ def test_tokens_are_stored_hashed_and_printed_once(officer: User) -> None:
 @pytest.mark.parametrize(
     "persona", ["outsider", "editor", "specialist", "officer", "administrator"]
 )
-def test_api_permission_matrix(persona: str, request: Any) -> None:
+def test_api_permission_matrix(
+    persona: str, request: Any, routed: tuple[Enquiry, Enquiry]
+) -> None:
     user = request.getfixturevalue(persona)
     user.is_staff = (
         user.is_staff or persona == "outsider"
     )  # a staff flag alone is not enough
     user.save()
-    device, _ = submit(title="Knee brace")
-    medicine, _ = submit(title="Tablet")
-    services.route_enquiry(
-        enquiry=device, actor=None, teams=[Team.objects.get(slug="devices")]
-    )
-    services.route_enquiry(
-        enquiry=medicine, actor=None, teams=[Team.objects.get(slug="medicines")]
-    )
+    device, medicine = routed
     client = api(token_for(user))
     listing = client.get("/api/v1/enquiries/")
     sees_all = persona in ("officer", "administrator")

@@ -24,20 +24,6 @@ def client_for(user: User | None) -> Client:
     return client
 
 
-@pytest.fixture
-def routed() -> tuple[Enquiry, Enquiry]:
-    """One enquiry routed to Medical devices, one to Medicines."""
-    device, _ = submit(title="Knee brace with a sensor")
-    medicine, _ = submit(title="Flow synthesis of an API")
-    services.route_enquiry(
-        enquiry=device, actor=None, teams=[Team.objects.get(slug="devices")]
-    )
-    services.route_enquiry(
-        enquiry=medicine, actor=None, teams=[Team.objects.get(slug="medicines")]
-    )
-    return device, medicine
-
-
 PAGES = ["/staff/enquiries/{ref}/", "/staff/"]
 ACTIONS = ["accept", "correct", "route", "assign", "move", "note", "reply"]
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from enquiries import taxonomy
 from enquiries.models import Enquiry, Event
 from enquiries.workdays import add_working_days
 from tests.helpers import submit
@@ -100,24 +101,18 @@ def test_routing_rules_follow_precedence_and_process_types() -> None:
     assert [t.slug for t in teams] == ["borderline"]
 
 
+def review_every_product_above(model: ClassifierVersion, threshold: float) -> None:
+    """Set one review threshold for every product type on the active model."""
+    codes = [code for code, _ in taxonomy.choices("product_types")]
+    ClassifierVersion.objects.filter(pk=model.pk).update(
+        review_overrides=dict.fromkeys(codes, threshold)
+    )
+
+
 def test_confident_predictions_are_routed_automatically(
     active_model: ClassifierVersion,
 ) -> None:
-    ClassifierVersion.objects.filter(pk=active_model.pk).update(
-        review_overrides=dict.fromkeys(
-            (
-                "chemical-medicine",
-                "biological-medicine",
-                "advanced-therapy",
-                "medical-device",
-                "in-vitro-diagnostic",
-                "software-ai-device",
-                "drug-device-combination",
-                "borderline-product",
-            ),
-            0.0,
-        )
-    )
+    review_every_product_above(active_model, 0.0)
     enquiry, _ = submit()
     triage = services.classify_enquiry(enquiry_id=enquiry.pk)
     assert triage is not None and not triage.needs_review
@@ -128,21 +123,7 @@ def test_confident_predictions_are_routed_automatically(
 def test_uncertain_predictions_wait_in_needs_review(
     active_model: ClassifierVersion,
 ) -> None:
-    ClassifierVersion.objects.filter(pk=active_model.pk).update(
-        review_overrides=dict.fromkeys(
-            (
-                "chemical-medicine",
-                "biological-medicine",
-                "advanced-therapy",
-                "medical-device",
-                "in-vitro-diagnostic",
-                "software-ai-device",
-                "drug-device-combination",
-                "borderline-product",
-            ),
-            1.01,
-        )
-    )
+    review_every_product_above(active_model, 1.01)
     enquiry, _ = submit()
     triage = services.classify_enquiry(enquiry_id=enquiry.pk)
     assert triage is not None and triage.needs_review
