@@ -11,13 +11,14 @@ from collections.abc import Mapping
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from casestudies.models import CaseStudy
@@ -35,6 +36,9 @@ from .models import (
     Team,
     Triage,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.postgres.search import SearchVector
 
 log = logging.getLogger(__name__)
 
@@ -118,17 +122,12 @@ def classify_enquiry(*, enquiry_id: int) -> Triage | None:
                 product_type=prediction.product_type,
                 process_types=list(prediction.process_types),
             )
-        Event.objects.create(
-            enquiry=enquiry,
-            system_actor=SYSTEM,
-            action="classified",
-            new={
-                "product_type": prediction.product_type,
-                "process_types": list(prediction.process_types),
-                "needs_review": prediction.needs_review,
-                "model_version": prediction.model_version,
-            },
-        )
+        _event(enquiry, None, "classified", new={
+            "product_type": prediction.product_type,
+            "process_types": list(prediction.process_types),
+            "needs_review": prediction.needs_review,
+            "model_version": prediction.model_version,
+        })  # fmt: skip
     return triage
 
 
@@ -611,12 +610,19 @@ def filter_queue(
     return enquiries
 
 
+def _search_vector() -> SearchVector:
+    """Title and description in English: the expression migration 0005 indexes."""
+    from django.contrib.postgres.search import SearchVector
+
+    return SearchVector("title", "description", config="english")
+
+
 def search_enquiries(enquiries: QuerySet[Enquiry], query: str) -> QuerySet[Enquiry]:
     """Full-text search over title and description (PostgreSQL), words elsewhere."""
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
+        from django.contrib.postgres.search import SearchQuery
 
-        vector = SearchVector("title", "description", config="english")
+        vector = _search_vector()
         return enquiries.annotate(search=vector).filter(
             search=SearchQuery(query, search_type="websearch", config="english")
         )
@@ -632,26 +638,28 @@ def model_quality_rows(version: ClassifierVersion | None) -> list[dict[str, obje
     thresholds: dict[str, float] = {}
     if version is not None:
         try:
-            thresholds = dict(active_model().review_thresholds)
+            thresholds = dict(active_model(version).review_thresholds)
         except classifier.ModelUnavailable:
             thresholds = {}
         thresholds.update(version.review_overrides)
     rows = []
     for code in taxonomy.PRODUCT_TYPES:
-        predicted = Triage.objects.filter(product_type=code)
-        confirmed = predicted.filter(labels_confirmed_at__isnull=False)
-        right = confirmed.filter(final_product_type=code).count()
-        total = predicted.count()
+        staff = Q(labels_confirmed_at__isnull=False)
+        n = Triage.objects.filter(product_type=code).aggregate(
+            total=Count("id"),
+            confirmed=Count("id", filter=staff),
+            right=Count("id", filter=staff & Q(final_product_type=code)),
+            auto=Count("id", filter=Q(needs_review=False)),
+        )
+        total, confirmed = n["total"], n["confirmed"]
         rows.append(
             {
                 "code": code,
                 "label": taxonomy.label("product_types", code),
                 "predicted": total,
-                "confirmed": confirmed.count(),
-                "precision": right / confirmed.count() if confirmed.exists() else None,
-                "auto_accepted": predicted.filter(needs_review=False).count() / total
-                if total
-                else None,
+                "confirmed": confirmed,
+                "precision": n["right"] / confirmed if confirmed else None,
+                "auto_accepted": n["auto"] / total if total else None,
                 "threshold": thresholds.get(code),
                 "overridden": code in (version.review_overrides if version else {}),
             }
@@ -710,9 +718,9 @@ def similar_enquiries(
     ).exclude(pk=enquiry.pk)
     found: QuerySet[Enquiry]
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+        from django.contrib.postgres.search import SearchQuery, SearchRank
 
-        vector = SearchVector("title", "description", config="english")
+        vector = _search_vector()
         query = SearchQuery(
             " OR ".join(terms), search_type="websearch", config="english"
         )
