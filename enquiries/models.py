@@ -90,11 +90,18 @@ CLOSED_STATES = (
 )
 
 
-def overdue_q() -> Q:
-    """Open, past its due date, and the clock not paused for the enquirer."""
-    return Q(response_due__lt=timezone.localdate(), clock_paused_at__isnull=True) & ~Q(
-        status__in=CLOSED_STATES
-    )
+def overdue_q(prefix: str = "") -> Q:
+    """Open, past its due date, and the clock not paused for the enquirer.
+
+    `prefix` reaches the enquiry through a relation, e.g. "enquiry__".
+    Enquiry.is_overdue is the same rule for one loaded row.
+    """
+    return Q(
+        **{
+            f"{prefix}response_due__lt": timezone.localdate(),
+            f"{prefix}clock_paused_at__isnull": True,
+        }
+    ) & ~Q(**{f"{prefix}status__in": CLOSED_STATES})
 
 
 class ClassificationState(models.TextChoices):
@@ -196,6 +203,15 @@ class Enquiry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.title}"
+
+    @property
+    def is_overdue(self) -> bool:
+        """overdue_q() for one loaded row."""
+        return (
+            self.status not in CLOSED_STATES
+            and self.clock_paused_at is None
+            and self.response_due < timezone.localdate()
+        )
 
 
 class Attachment(models.Model):

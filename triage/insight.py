@@ -20,7 +20,7 @@ from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
 from enquiries import taxonomy
-from enquiries.models import CLOSED_STATES, Enquiry
+from enquiries.models import CLOSED_STATES, Enquiry, overdue_q
 from enquiries.workdays import _bank_holidays
 
 from .models import Routing, Triage
@@ -113,20 +113,12 @@ def service(window: Window) -> dict[str, Any]:
     open_now = Enquiry.objects.exclude(status__in=CLOSED_STATES)
     if window.team:
         open_now = open_now.filter(routings__team_id=window.team)
-    today = timezone.localdate()
     per_team = (
         Routing.objects.filter(enquiry__in=open_now)
         .values_list("team__name")
         .annotate(
             backlog=Count("enquiry", distinct=True),
-            overdue=Count(
-                "enquiry",
-                filter=Q(
-                    enquiry__response_due__lt=today,
-                    enquiry__clock_paused_at__isnull=True,
-                ),
-                distinct=True,
-            ),
+            overdue=Count("enquiry", filter=overdue_q("enquiry__"), distinct=True),
         )
         .order_by("team__name")
     )

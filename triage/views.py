@@ -134,7 +134,7 @@ def _options(
     return [(str(value), label, str(value) == chosen) for value, label in choices]
 
 
-def _row(e: Enquiry, today: date) -> dict[str, Any]:
+def _row(e: Enquiry) -> dict[str, Any]:
     """Everything one queue row shows, prepared here so the template stays cheap."""
     triage: Triage | None = getattr(e, "triage", None)
     if triage is not None and triage.product_type:
@@ -149,7 +149,6 @@ def _row(e: Enquiry, today: date) -> dict[str, Any]:
     else:
         state = "manual" if e.classification_state == "manual" else "waiting"
         prediction, processes = "", []
-    open_ = e.status not in CLOSED_STATES
     return {
         "pk": e.pk,
         "reference": e.reference,
@@ -163,7 +162,7 @@ def _row(e: Enquiry, today: date) -> dict[str, Any]:
         "assignee": e.assigned_to.username if e.assigned_to else "",
         "due": e.response_due,
         "paused": e.clock_paused_at is not None,
-        "overdue": open_ and e.clock_paused_at is None and e.response_due < today,
+        "overdue": e.is_overdue,
     }
 
 
@@ -185,7 +184,6 @@ def queue(request: HttpRequest) -> HttpResponse:
     rows, cursor, sort = _page(request, enquiries)
     params = g.copy()
     params.pop("after", None)
-    today = timezone.localdate()
     counts = _tab_counts(user, visible, tabs)
     teams = [(str(t.pk), t.name) for t in Team.objects.all()]
     staff = [
@@ -195,7 +193,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         .values_list("pk", "username")
     ]
     context = {
-        "rows": [_row(e, today) for e in rows],
+        "rows": [_row(e) for e in rows],
         "tab": tab,
         "tab_label": tabs[tab][0],
         "tabs": [(k, label, counts[k]) for k, (label, _) in tabs.items()],
