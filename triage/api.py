@@ -249,8 +249,6 @@ class EnquiryCollection(APIView):
         enquiries = services.filter_queue(
             Enquiry.objects.visible_to(request.user), request.query_params
         )
-        if request.query_params.get("team"):
-            enquiries = enquiries.distinct()
         enquiries = enquiries.select_related("assigned_to").prefetch_related(
             "routings__team"
         )

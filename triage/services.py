@@ -597,7 +597,8 @@ def filter_queue(
     if g.get("organisation_type") in taxonomy.ORGANISATION_TYPES:
         enquiries = enquiries.filter(organisation_type=g["organisation_type"])
     if g.get("team", "").isdigit():
-        enquiries = enquiries.filter(routings__team_id=int(g["team"]))
+        # a join on routings: one row per enquiry however many teams it has
+        enquiries = enquiries.filter(routings__team_id=int(g["team"])).distinct()
     if g.get("assignee", "").isdigit():
         enquiries = enquiries.filter(assigned_to_id=int(g["assignee"]))
     if g.get("needs_review") == "yes":

@@ -174,7 +174,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     tabs = _tabs(user)
     tab = g.get("tab", "all") if g.get("tab") in tabs else "all"
     enquiries = services.filter_queue(visible.filter(tabs[tab][1]), g)
-    if tab == "my-team" or g.get("team"):
+    if tab == "my-team":  # a join on routings, like the team filter
         enquiries = enquiries.distinct()
     enquiries = (
         enquiries.select_related("triage", "assigned_to")
