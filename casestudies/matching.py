@@ -46,15 +46,22 @@ class Space:
 
 
 @dataclass(frozen=True)
+class Background:
+    """The background enquiries and what is derived from them at build time."""
+
+    space: Space
+    to_docs: np.ndarray  # background texts x documents
+    expansion: np.ndarray  # documents x EXPANSION background indices
+    expansion_weights: np.ndarray  # documents x EXPANSION, rows sum to 1
+
+
+@dataclass(frozen=True)
 class Index:
     keys: tuple[str, ...]
     words: TfidfVectorizer
     chars: TfidfVectorizer
     docs: Space
-    background: Space | None
-    background_to_docs: np.ndarray | None  # background texts x documents
-    expansion: np.ndarray | None  # documents x EXPANSION background indices
-    expansion_weights: np.ndarray | None  # documents x EXPANSION, rows sum to 1
+    background: Background | None
     word_docs: sparse.csr_matrix  # documents x features, for the reasons
     word_names: np.ndarray
 
@@ -97,15 +104,16 @@ def build(
     words.fit([*texts, *background])
     chars.fit([*texts, *background])
     docs = _space(words, chars, texts)
-    bg = _space(words, chars, background) if background else None
-    bg_to_docs = expansion = expansion_weights = None
-    if bg is not None:
-        bg_to_docs = _similarity(bg.word_terms.T.tocsr(), bg.char_terms.T.tocsr(), docs)
-        m = min(EXPANSION, len(background))
-        expansion = np.argpartition(-bg_to_docs.T, m - 1, axis=1)[:, :m]
-        expansion_weights = _weights(
-            np.take_along_axis(bg_to_docs.T, expansion, axis=1)
+    bg = None
+    if background:
+        space = _space(words, chars, background)
+        to_docs = _similarity(
+            space.word_terms.T.tocsr(), space.char_terms.T.tocsr(), docs
         )
+        m = min(EXPANSION, len(background))
+        expansion = np.argpartition(-to_docs.T, m - 1, axis=1)[:, :m]
+        weights = _weights(np.take_along_axis(to_docs.T, expansion, axis=1))
+        bg = Background(space, to_docs, expansion, weights)
     word_docs = docs.word_terms.T.tocsr()
     return Index(
         keys=tuple(k for k, _ in documents),
@@ -113,9 +121,6 @@ def build(
         chars=chars,
         docs=docs,
         background=bg,
-        background_to_docs=bg_to_docs,
-        expansion=expansion,
-        expansion_weights=expansion_weights,
         word_docs=word_docs,
         word_names=words.get_feature_names_out(),
     )
@@ -125,19 +130,15 @@ def scores(index: Index, text: str) -> np.ndarray:
     word_query = index.words.transform([text])
     char_query = index.chars.transform([text])
     direct = _similarity(word_query, char_query, index.docs).ravel()
-    if (
-        index.background is None
-        or index.background_to_docs is None
-        or index.expansion is None
-        or index.expansion_weights is None
-    ):
+    bg = index.background
+    if bg is None:
         return direct
-    to_background = _similarity(word_query, char_query, index.background).ravel()
+    to_background = _similarity(word_query, char_query, bg.space).ravel()
     k = min(NEIGHBOURS, len(to_background))
     nearest = np.argpartition(-to_background, k - 1)[:k]
     weights = _weights(to_background[nearest])
-    via_neighbours = weights @ index.background_to_docs[nearest]
-    via_expansion = (to_background[index.expansion] * index.expansion_weights).sum(1)
+    via_neighbours = weights @ bg.to_docs[nearest]
+    via_expansion = (to_background[bg.expansion] * bg.expansion_weights).sum(1)
     return np.asarray((direct + via_neighbours + via_expansion) / 3)
 
 

@@ -19,10 +19,10 @@ BACKGROUND = [
 
 def test_background_smaller_than_the_expansion_uses_all_of_it() -> None:
     index = matching.build(STUDIES, background=BACKGROUND)
-    assert index is not None and index.expansion is not None
-    assert index.expansion.shape == (2, len(BACKGROUND))
-    assert index.expansion_weights is not None
-    assert np.allclose(index.expansion_weights.sum(axis=1), 1)
+    assert index is not None and index.background is not None
+    assert index.background.expansion.shape == (2, len(BACKGROUND))
+    assert index.background.expansion_weights is not None
+    assert np.allclose(index.background.expansion_weights.sum(axis=1), 1)
 
 
 def test_a_query_sharing_nothing_with_the_background_still_ranks() -> None:
@@ -35,5 +35,5 @@ def test_a_query_sharing_nothing_with_the_background_still_ranks() -> None:
 
 def test_no_background_is_direct_similarity_only() -> None:
     index = matching.build(STUDIES)
-    assert index is not None and index.expansion is None
+    assert index is not None and index.background is None
     assert matching.search(index, "machine learning")[0].key == "ai"
