@@ -348,7 +348,10 @@ LOGIN_URL = "triage:login"
 STAFF_TWO_FACTOR = _bool("STAFF_TWO_FACTOR", True)
 STAFF_SESSION_MAX_SECONDS = 8 * 3600  # absolute, whatever the activity
 SESSION_COOKIE_AGE = _positive_int("STAFF_IDLE_TIMEOUT_SECONDS", 30 * 60)  # idle
-SESSION_SAVE_EVERY_REQUEST = True
+# Staff sessions slide on every request (enquiries.permissions.session_limits); a
+# visitor's session is written only when it changes, so a parallel request (a font,
+# a second tab) cannot write back an older copy over their draft enquiry.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.5  # hours

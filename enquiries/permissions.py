@@ -45,10 +45,12 @@ def staff_required(perm: str | None = None) -> Callable[[View], View]:
 
 
 def session_limits(get_response: View) -> View:
-    """Absolute session lifetime (the idle limit is SESSION_COOKIE_AGE)."""
+    """Staff sessions: idle expiry (SESSION_COOKIE_AGE) slides with every request,
+    and there is an absolute lifetime whatever the activity."""
 
     def middleware(request: HttpRequest) -> HttpResponse | FileResponse:
         if request.user.is_authenticated:
+            request.session.modified = True  # saved again: the idle clock restarts
             started = request.session.setdefault("signed_in_at", time.time())
             if time.time() - float(started) > settings.STAFF_SESSION_MAX_SECONDS:
                 logout(request)

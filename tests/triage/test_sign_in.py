@@ -6,7 +6,9 @@ import time
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -98,9 +100,36 @@ def test_sessions_end_after_the_absolute_limit(officer: User, settings: Any) -> 
     assert client.get("/staff/").status_code == 302
 
 
-def test_idle_sessions_expire(settings: Any) -> None:
+def _expiry(client: Client) -> Any:
+    key = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    return Session.objects.get(session_key=key).expire_date
+
+
+def test_idle_sessions_expire_and_staff_activity_extends_them(
+    settings: Any, officer: User
+) -> None:
     assert settings.SESSION_COOKIE_AGE <= 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    client = Client()
+    client.force_login(officer)
+    before = _expiry(client)
+    assert client.get("/staff/").status_code == 200
+    assert _expiry(client) > before  # each staff request restarts the idle clock
+
+
+def test_a_request_that_does_not_change_a_visitors_session_leaves_it_alone() -> None:
+    """A font or a second tab must not write back an older copy of the session over
+    the visitor's draft enquiry (the draft went missing in a browser test)."""
+    client = Client()
+    client.get("/enquiry/")
+    client.session.save()
+    session = client.session
+    session["enquiry_draft"] = {"title": "kept"}
+    session.save()
+    before = _expiry(client)
+    client.get("/assets/fonts/bold-b542beb274-v2.woff2")
+    client.get("/case-studies/")
+    assert _expiry(client) == before
+    assert client.session["enquiry_draft"] == {"title": "kept"}
 
 
 def test_sign_out_is_a_post(officer: User) -> None:
