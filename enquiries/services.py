@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -87,13 +87,19 @@ def submit_enquiry(
     confidential: bool = False,
     staged: list[StagedFile] | None = None,
     notify: bool = True,
+    token: str = "",
 ) -> tuple[Enquiry, str]:
     """Store an enquiry and its files in one transaction; return it and its token.
 
     The status token is returned once and stored only as a hash. Classification is
     enqueued after commit; if the broker is down the sweeper picks the enquiry up.
+
+    A caller may pass the token (from new_status_token, made when its draft began)
+    to make the submission idempotent: if an enquiry with that token is already
+    stored, as when a second click races the first, that enquiry is returned and
+    nothing is stored, sent or enqueued again.
     """
-    token = secrets.token_urlsafe(32)  # 256 bits
+    token = token or new_status_token()
     now = timezone.now()
     moved: list[Path] = []
     try:
@@ -145,11 +151,20 @@ def submit_enquiry(
                     partial(send_acknowledgement, enquiry=enquiry, token=token),
                     robust=True,
                 )
-    except BaseException:
+    except BaseException as error:
         for path in moved:  # nothing half-stored: files go with the rolled-back rows
             path.unlink(missing_ok=True)
+        if isinstance(error, IntegrityError):  # the token is unique: a repeat?
+            existing = Enquiry.objects.filter(status_token_hash=hash_token(token))
+            if first := existing.first():
+                log.info("repeated submission of enquiry %s ignored", first.pk)
+                return first, token
         raise
     return enquiry, token
+
+
+def new_status_token() -> str:
+    return secrets.token_urlsafe(32)  # 256 bits
 
 
 def _next_enquiry_id() -> int | None:

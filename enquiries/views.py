@@ -62,6 +62,8 @@ def enquiry_form(request: HttpRequest) -> HttpResponse:
         data["attachments"] = [s.as_dict() for s in staged]
     else:
         data["attachments"] = draft.get("attachments", [])
+    # the status token is fixed when the draft begins: it makes the submit idempotent
+    data["token"] = draft.get("token") or services.new_status_token()
     request.session[DRAFT] = data
     return redirect("enquiries:check")
 
@@ -77,12 +79,16 @@ def check_answers(request: HttpRequest) -> HttpResponse:
     limit = settings.SUBMIT_RATE_LIMIT_PER_HOUR
     if ratelimit.submission_refused(ip=ip, email=draft["email"], limit=limit):
         return _too_many(request)
-    # take the draft out first, so a second click cannot submit it twice
+    # Take the draft out first. A second click that read the session before this
+    # save still has the draft: its token makes submit_enquiry return the same
+    # enquiry instead of storing it twice.
     del request.session[DRAFT]
     request.session.save()
-    fields = {k: v for k, v in draft.items() if k not in ("attachments", "consent")}
-    fields.pop("website", None)
-    enquiry, token = services.submit_enquiry(**fields, staged=_staged(draft))
+    skip = ("attachments", "consent", "website", "token")
+    fields = {k: v for k, v in draft.items() if k not in skip}
+    enquiry, token = services.submit_enquiry(
+        **fields, staged=_staged(draft), token=draft.get("token", "")
+    )
     request.session[SUBMITTED] = {"reference": enquiry.reference, "token": token}
     return redirect("enquiries:submitted")
 

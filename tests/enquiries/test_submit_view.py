@@ -95,6 +95,34 @@ def test_the_confirmation_is_shown_once(
     assert client.get(response["Location"])["Location"] == "/"
 
 
+def test_a_second_click_racing_the_first_stores_the_enquiry_once(
+    client: Client, form_data: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    files = [SimpleUploadedFile("protocol.pdf", pdf_bytes())]
+    post_form(client, form_data, attachments=files)
+    stale = client.session["enquiry_draft"]  # what a racing second request read
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post("/enquiry/check/")
+    session = client.session
+    session["enquiry_draft"] = stale
+    session.save()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        second = client.post("/enquiry/check/")
+
+    assert second.status_code == 302
+    assert second["Location"] == first["Location"] == "/enquiry/submitted/"
+    assert callbacks == []  # nothing enqueued or emailed again
+    enquiry = Enquiry.objects.get()
+    assert Attachment.objects.get().enquiry == enquiry
+    assert len(mail.outbox) == 1
+    done = client.get(second["Location"]).content.decode()
+    assert enquiry.reference in done
+    token = re.search(r"/status/([A-Za-z0-9_\-]+)/", done)
+    assert token is not None
+    assert Enquiry.objects.by_status_token(token.group(1)) == enquiry
+
+
 def test_check_answers_without_a_draft_goes_back_to_the_form(client: Client) -> None:
     response = client.get("/enquiry/check/")
     assert response.status_code == 302
