@@ -45,7 +45,7 @@ evaluate: install
 bench: install
 	$(PY) manage.py bench
 
-# Restarts the local Redis and PostgreSQL: run by hand, not in CI (docs/chaos.md).
+# Restarts the local Redis and PostgreSQL; .ci/run runs it after the tests (docs/chaos.md).
 chaos: install
 	$(PY) manage.py chaos
 
