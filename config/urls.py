@@ -15,5 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler403 = "triage.auth_views.forbidden"
 handler404 = "enquiries.views.not_found"
 handler500 = "enquiries.views.server_error"

@@ -8,8 +8,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.signals import user_login_failed
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
@@ -18,16 +19,28 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from .forms import SignInForm, TokenForm
 
 
-def _next(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or "/staff/"
+def staff_home(user: Any) -> str:
+    """The first page a staff member can use: the queue, else the case-study editor."""
+    if not user.has_perm("enquiries.view_enquiry") and user.has_perm(
+        "casestudies.change_casestudy"
+    ):
+        return reverse("casestudies:editor")
+    return reverse("triage:queue")
+
+
+def _next(request: HttpRequest, user: Any) -> str:
+    home = staff_home(user)
+    target = request.POST.get("next") or request.GET.get("next") or home
     safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
-    return target if safe else "/staff/"
+    return target if safe else home
 
 
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None)
-    context: dict[str, Any] = {"form": form, "next": _next(request)}
+    asked = request.POST.get("next") or request.GET.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(asked, allowed_hosts={request.get_host()})
+    context: dict[str, Any] = {"form": form, "next": asked if safe else ""}
     if request.method != "POST" or not form.is_valid():
         return render(
             request, "triage/sign_in.html", context, status=400 if form.errors else 200
@@ -37,10 +50,11 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     if user is None or not user.is_staff:
         form.add_error(None, "The username, password or code is not right")
         return render(request, "triage/sign_in.html", context, status=400)
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    token_ok = device is None or bool(
-        data["token"] and device.verify_token(data["token"])
+    devices = list(TOTPDevice.objects.filter(user=user, confirmed=True))
+    device = next(
+        (d for d in devices if data["token"] and d.verify_token(data["token"])), None
     )
+    token_ok = not devices or device is not None
     if settings.STAFF_TWO_FACTOR and not token_ok:
         # a wrong code counts towards the lockout like a wrong password
         user_login_failed.send(
@@ -53,9 +67,9 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     login(request, user)
     if device is not None and settings.STAFF_TWO_FACTOR:
         otp_login(request, device)
-    if settings.STAFF_TWO_FACTOR and device is None:
+    if settings.STAFF_TWO_FACTOR and not devices:
         return redirect("triage:two_factor")
-    return redirect(_next(request))
+    return redirect(_next(request, user))
 
 
 @require_http_methods(["GET", "POST"])
@@ -78,8 +92,10 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         if device.verify_token(form.cleaned_data["token"]):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
+            # a new app replaces the old one: codes from a lost phone stop working
+            TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
             otp_login(request, device)
-            return redirect("triage:queue")
+            return redirect(staff_home(user))
         form.add_error("token", "That code is not right; check the time on your phone")
     secret = base64.b32encode(device.bin_key).decode()
     context = {"form": form, "secret": secret, "config_url": device.config_url}
@@ -92,3 +108,13 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 def sign_out(request: HttpRequest) -> HttpResponse:
     logout(request)
     return redirect("enquiries:start")
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """403: say so in the service's own page, with a way to somewhere useful."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "You do not have permission"}, status=403)
+    user: Any = request.user
+    staff = user.is_authenticated and user.is_staff
+    context = {"home": staff_home(user) if staff else "/", "staff": staff}
+    return render(request, "403.html", context, status=403)

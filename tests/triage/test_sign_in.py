@@ -138,3 +138,61 @@ def test_sign_out_is_a_post(officer: User) -> None:
     assert client.get("/staff/logout/").status_code == 405
     client.post("/staff/logout/")
     assert client.get("/staff/").status_code == 302
+
+
+def test_a_refused_sign_in_never_sends_the_password_back(officer: User) -> None:
+    client = Client()
+    page = client.post(
+        "/staff/login/", {"username": "officer", "password": "MySecretPw123"}
+    )
+    assert page.status_code == 400
+    assert "MySecretPw123" not in page.content.decode()
+    assert 'value="officer"' in page.content.decode()  # the username is kept
+
+
+def test_a_new_authenticator_app_replaces_the_old_one(
+    officer: User, two_factor: None
+) -> None:
+    old = TOTPDevice.objects.create(user=officer, name="old phone", confirmed=True)
+    client = Client()
+    client.post(
+        "/staff/login/", {"username": "officer", "password": "pw", "token": code(old)}
+    )
+    client.get("/staff/two-factor/")  # set up a new phone while signed in
+    new = TOTPDevice.objects.get(user=officer, confirmed=False)
+    assert client.post("/staff/two-factor/", {"token": code(new)}).status_code == 302
+    assert list(TOTPDevice.objects.filter(user=officer)) == [new]
+    client.post("/staff/logout/")
+    TOTPDevice.objects.filter(pk=new.pk).update(last_t=-1)  # as in a later 30 s step
+
+    fresh = Client()
+    signed_in = fresh.post(
+        "/staff/login/", {"username": "officer", "password": "pw", "token": code(new)}
+    )
+    assert signed_in.status_code == 302
+    assert fresh.get("/staff/").status_code == 200
+
+
+def test_an_editor_starts_in_the_case_study_editor(
+    editor: User, two_factor: None
+) -> None:
+    device = TOTPDevice.objects.create(user=editor, name="app", confirmed=True)
+    client = Client()
+    response = client.post(
+        "/staff/login/", {"username": "editor", "password": "pw", "token": code(device)}
+    )
+    assert response["Location"] == "/staff/case-studies/"
+    denied = client.get("/staff/")  # the queue is not for editors
+    assert denied.status_code == 403
+    body = denied.content.decode()
+    assert "You do not have permission to see this page" in body
+    assert 'href="/staff/case-studies/"' in body  # a way on, in the service's own page
+    assert "Sign out" in body
+
+
+def test_a_visitor_sees_the_services_own_403_page(outsider: User) -> None:
+    client = Client()
+    client.force_login(outsider)
+    page = client.get("/staff/")
+    assert page.status_code == 403
+    assert "for regulator staff only" in page.content.decode()
