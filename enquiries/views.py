@@ -23,7 +23,8 @@ from .models import Enquiry
 from .services import StagedFile
 
 DRAFT = "enquiry_draft"
-SUBMITTED = "enquiry_submitted"
+SUBMITTED = "enquiry_submitted"  # reference and token, for the confirmation page once
+SENT = "enquiry_sent"  # the reference alone, for a refresh or a repeated submit
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:
@@ -51,17 +52,19 @@ def enquiry_form(request: HttpRequest) -> HttpResponse:
     if ratelimit.over_limit(scope="form", key=ip, limit=limit):
         return _too_many(request)
     form = EnquiryForm(request.POST, request.FILES)
-    if not form.is_valid():
+    valid = form.is_valid()
+    # Files that passed their own checks are kept even when another field did not:
+    # a browser cannot refill a file input, so the page lists them as attached.
+    if uploads := form.cleaned_data.get("attachments"):  # new files replace old ones
+        services.discard_staged(staged=_staged(draft))
+        staged = [services.stage_upload(upload=u, content_type=k) for u, k in uploads]
+        draft = {**draft, "attachments": [s.as_dict() for s in staged]}
+        request.session[DRAFT] = draft
+    if not valid:
         ctx = {"form": form, "draft": draft}
         return render(request, "enquiries/form.html", ctx, status=400)
     data = {k: v for k, v in form.cleaned_data.items() if k not in ("attachments",)}
-    uploads = form.cleaned_data["attachments"]
-    if uploads:  # new files replace the ones chosen before
-        services.discard_staged(staged=_staged(draft))
-        staged = [services.stage_upload(upload=u, content_type=k) for u, k in uploads]
-        data["attachments"] = [s.as_dict() for s in staged]
-    else:
-        data["attachments"] = draft.get("attachments", [])
+    data["attachments"] = draft.get("attachments", [])
     # the status token is fixed when the draft begins: it makes the submit idempotent
     data["token"] = draft.get("token") or services.new_status_token()
     request.session[DRAFT] = data
@@ -71,7 +74,10 @@ def enquiry_form(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def check_answers(request: HttpRequest) -> HttpResponse:
     draft: dict[str, Any] | None = request.session.get(DRAFT)
-    if not draft:
+    if not draft:  # sent already (Back, then send again), or never begun
+        sent = SUBMITTED in request.session or SENT in request.session
+        return redirect("enquiries:submitted" if sent else "enquiries:form")
+    if "token" not in draft:  # only files so far: the form has not passed yet
         return redirect("enquiries:form")
     if request.method == "GET":
         return render(request, "enquiries/check.html", _check_context(draft))
@@ -119,13 +125,19 @@ def _check_context(draft: dict[str, Any]) -> dict[str, Any]:
 
 
 def submitted(request: HttpRequest) -> HttpResponse:
+    """The confirmation. The private status link is shown once; a refresh shows the
+    reference only (the link is in the acknowledgement email)."""
     done = request.session.pop(SUBMITTED, None)
-    if not done:
+    if done:
+        request.session[SENT] = done["reference"]
+        context = {
+            "reference": done["reference"],
+            "status_url": services.status_url(done["token"]),
+        }
+    elif reference := request.session.get(SENT):
+        context = {"reference": reference, "status_url": None}
+    else:
         return redirect("enquiries:start")
-    context = {
-        "reference": done["reference"],
-        "status_url": services.status_url(done["token"]),
-    }
     return render(request, "enquiries/submitted.html", context)
 
 

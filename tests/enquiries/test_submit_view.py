@@ -87,12 +87,31 @@ def test_it_walks_the_whole_journey(
     assert "We have not replied yet" in status.content.decode()
 
 
-def test_the_confirmation_is_shown_once(
+def test_the_status_link_is_shown_once_and_the_reference_on_every_refresh(
     client: Client, form_data: dict[str, Any], django_capture_on_commit_callbacks: Any
 ) -> None:
     response = complete(client, form_data, django_capture_on_commit_callbacks)
-    assert client.get(response["Location"]).status_code == 200
-    assert client.get(response["Location"])["Location"] == "/"
+    reference = Enquiry.objects.get().reference
+    first = client.get(response["Location"]).content.decode()
+    assert reference in first and "/status/" in first
+    again = client.get(response["Location"])
+    assert again.status_code == 200
+    assert reference in again.content.decode()
+    assert "/status/" not in again.content.decode()
+    assert "link in the confirmation email" in again.content.decode()
+    assert Client().get(response["Location"])["Location"] == "/"  # another visitor
+
+
+def test_sending_again_after_going_back_shows_the_confirmation(
+    client: Client, form_data: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    complete(client, form_data, django_capture_on_commit_callbacks)
+    for method in (client.post, client.get):  # Back, then "Accept and send" again
+        response = method("/enquiry/check/")
+        assert response["Location"] == "/enquiry/submitted/"
+    page = client.get("/enquiry/submitted/").content.decode()
+    assert Enquiry.objects.get().reference in page
+    assert Enquiry.objects.count() == 1
 
 
 def test_a_second_click_racing_the_first_stores_the_enquiry_once(
@@ -121,6 +140,20 @@ def test_a_second_click_racing_the_first_stores_the_enquiry_once(
     token = re.search(r"/status/([A-Za-z0-9_\-]+)/", done)
     assert token is not None
     assert Enquiry.objects.by_status_token(token.group(1)) == enquiry
+
+
+def test_files_are_kept_when_another_field_has_an_error(
+    client: Client, form_data: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    files = [SimpleUploadedFile("protocol.pdf", pdf_bytes())]
+    refused = post_form(client, {**form_data, "title": ""}, attachments=files)
+    assert refused.status_code == 400
+    assert "Files already attached: protocol.pdf" in refused.content.decode()
+    assert client.get("/enquiry/check/")["Location"] == "/enquiry/"  # not valid yet
+
+    response = complete(client, form_data, django_capture_on_commit_callbacks)
+    assert response.status_code == 302
+    assert Attachment.objects.get().original_name == "protocol.pdf"
 
 
 def test_check_answers_without_a_draft_goes_back_to_the_form(client: Client) -> None:
