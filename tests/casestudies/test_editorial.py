@@ -180,3 +180,30 @@ def test_preview_shows_an_unpublished_study_to_editors_only(
         ).content.decode()
     )
     assert Client().get(f"/staff/case-studies/{study.pk}/preview/").status_code == 302
+
+
+def test_a_published_studys_address_cannot_change(editor_client: Client) -> None:
+    editor_client.post("/staff/case-studies/new/", DATA)
+    study = CaseStudy.objects.get()
+    edit = f"/staff/case-studies/{study.pk}/"
+    assert editor_client.post(edit, {**DATA, "slug": "a-3d-printed-splint"})
+    study.refresh_from_db()
+    assert study.slug == "a-3d-printed-splint"  # a draft may still change it
+    CaseStudy.objects.filter(pk=study.pk).update(status=CaseStudy.Status.PUBLISHED)
+
+    refused = editor_client.post(edit, {**DATA, "slug": "renamed"})
+    assert refused.status_code == 200  # the form again, with its error
+    assert "cannot change once a case study has been published" in (
+        refused.content.decode()
+    )
+    study.refresh_from_db()
+    assert study.slug == "a-3d-printed-splint"
+    assert Client().get("/case-studies/a-3d-printed-splint/").status_code == 200
+
+
+def test_a_publication_date_cannot_be_in_the_future(editor_client: Client) -> None:
+    refused = editor_client.post(
+        "/staff/case-studies/new/", {**DATA, "published": "2099-01-01"}
+    )
+    assert "Publication date must be today or in the past" in refused.content.decode()
+    assert not CaseStudy.objects.exists()
