@@ -7,12 +7,16 @@ permissions and audit trail as the web back office.
 
 from __future__ import annotations
 
+import difflib
+import functools
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -20,6 +24,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
     inline_serializer,
 )
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import (
     pagination,
     permissions,
@@ -44,6 +49,7 @@ ORDERING = {
     "due": "response_due",
     "reference": "reference",
 }
+ORDERING_CHOICES = [f"{sign}{key}" for key in ORDERING for sign in ("", "-")]
 
 
 class IsStaffWithPermission(permissions.BasePermission):
@@ -75,7 +81,10 @@ class ClassificationSerializer(serializers.Serializer[Triage]):
         return triage.final_product_type or triage.product_type
 
     def get_process_types(self, triage: Triage) -> list[str]:
-        return list(triage.final_process_types or triage.process_types)
+        # once staff have confirmed the labels, their list counts, even when empty
+        if triage.labels_confirmed_at is not None:
+            return list(triage.final_process_types)
+        return list(triage.process_types)
 
     def get_confirmed_by_staff(self, triage: Triage) -> bool:
         return triage.labels_confirmed_at is not None
@@ -167,7 +176,9 @@ class CaseStudyDetailSerializer(CaseStudySerializer):
 
 
 class SubmissionSerializer(serializers.Serializer[Any]):
-    """Documents the submission fields; validation is the web form's own."""
+    """A JSON object of these fields only: text fields are JSON strings, consent
+    and confidential are true or false. Any other field is refused, and so are
+    attachments, which are accepted only through the web form."""
 
     organisation_name = serializers.CharField(max_length=200)
     organisation_type = serializers.ChoiceField(choices=taxonomy.ORGANISATION_TYPES)
@@ -196,6 +207,67 @@ ERRORS: dict[str, Any] = {
 }
 DETAIL = inline_serializer("Detail", {"detail": serializers.CharField()})
 STAFF_ERRORS = {401: DETAIL, 403: DETAIL}
+JSON_TYPES = (
+    (bool, "true or false"),
+    (int | float, "a number"),
+    (list, "a list"),
+    (dict, "an object"),
+    (type(None), "null"),
+)
+
+
+def unknown_fields(
+    data: Mapping[str, Any], known: Collection[str]
+) -> dict[str, list[str]]:
+    """An "Unknown field" message for each name not in `known`, with the nearest
+    known name when one is close (a typo like "descripton")."""
+    problems = {}
+    for name in data:
+        if name not in known:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems[name] = [f"Unknown field{hint}"]
+    return problems
+
+
+@functools.cache
+def _submission_fields() -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+    return dict(SubmissionSerializer().fields)  # built once: every submission asks
+
+
+def submission_problems(data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """What the web form cannot see: unknown fields, attachments, and values of the
+    wrong JSON type (the form would store the list ["x", "y"] as the text
+    "['x', 'y']")."""
+    fields = _submission_fields()
+    problems = unknown_fields(data, fields)
+    if "attachments" in data:
+        form_url = f"{settings.SITE_URL}{reverse('enquiries:form')}"
+        problems["attachments"] = [
+            f"Attachments are accepted only through the web form at {form_url}; "
+            "the API takes the enquiry without them"
+        ]
+    for name, value in data.items():
+        field = fields.get(name)
+        if isinstance(field, serializers.BooleanField):
+            if not isinstance(value, bool):
+                problems[name] = ["Must be true or false"]
+        elif field is not None and not isinstance(value, str):
+            kind = next(label for kind, label in JSON_TYPES if isinstance(value, kind))
+            problems[name] = [f"Must be a string, not {kind}"]
+    return problems
+
+
+def queue_parameter_problems(params: Mapping[str, str]) -> dict[str, list[str]]:
+    """The queue's filter problems, and an ordering outside the allowlist."""
+    problems = {k: [v] for k, v in services.queue_filter_problems(params).items()}
+    ordering = params.get("ordering", "")
+    if ordering and ordering not in ORDERING_CHOICES:
+        problems["ordering"] = [
+            f"Unknown ordering {ordering[:40]!r}; "
+            f"use one of: {', '.join(ORDERING_CHOICES)}"
+        ]
+    return problems
 
 
 def page_of(name: str, serializer: type[serializers.Serializer[Any]]) -> Any:
@@ -237,15 +309,27 @@ class EnquiryCollection(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter(name, OpenApiTypes.STR, required=False)
-            for name in ("status", "product_type", "process_type", "organisation_type",
-                         "team", "assignee", "needs_review", "overdue", "q", "ordering",
-                         "cursor")
-        ] + [OpenApiParameter("page_size", OpenApiTypes.INT, required=False)],
+            *(OpenApiParameter(name, OpenApiTypes.STR, enum=allowed, required=False)
+              for name, (_, allowed) in services.QUEUE_CHOICES.items()),
+            OpenApiParameter("team", OpenApiTypes.INT, required=False, description="A team's id"),
+            OpenApiParameter("assignee", OpenApiTypes.INT, required=False,
+                             description="A staff member's user id"),
+            OpenApiParameter("q", OpenApiTypes.STR, required=False, description=(
+                "Words of the title or description, a reference (or its number), "
+                "an email address or the start of an organisation name")),
+            OpenApiParameter("ordering", OpenApiTypes.STR, enum=ORDERING_CHOICES, required=False),
+            OpenApiParameter("cursor", OpenApiTypes.STR, required=False),
+            OpenApiParameter("page_size", OpenApiTypes.INT, required=False),
+        ],
         operation_id="v1_enquiries_list",
-        responses={200: page_of("EnquiryPage", EnquirySummarySerializer), 400: DETAIL, 404: DETAIL, **STAFF_ERRORS},
+        description="A value a filter cannot use is a 400 naming the parameter and "
+        "what it accepts; an empty value means any.",
+        responses={200: page_of("EnquiryPage", EnquirySummarySerializer), 400: ERRORS, 404: DETAIL, **STAFF_ERRORS},
     )  # fmt: skip
     def get(self, request: Request) -> Response:
+        problems = queue_parameter_problems(request.query_params)
+        if problems:
+            return Response(problems, status=400)
         enquiries = services.filter_queue(
             Enquiry.objects.visible_to(request.user), request.query_params
         )
@@ -269,15 +353,15 @@ class EnquiryCollection(APIView):
     def post(self, request: Request) -> Response:
         if not isinstance(request.data, dict):
             return Response({"non_field_errors": ["Send a JSON object"]}, status=400)
-        data = {k: v for k, v in request.data.items() if k not in ("attachments",)}
+        problems = submission_problems(request.data)
+        data = {k: v for k, v in request.data.items() if k not in problems}
         for flag in ("consent", "confidential"):
-            if isinstance(data.get(flag), bool):
+            if flag in data:
                 data[flag] = "on" if data[flag] else ""
         form = EnquiryForm(data=data, attachments_required=False)
-        if not form.is_valid():
-            return Response(
-                {k: [str(m) for m in v] for k, v in form.errors.items()}, status=400
-            )
+        if problems or not form.is_valid():
+            errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
+            return Response(errors | problems, status=400)
         ip = ratelimit.client_ip(request._request)
         limit = settings.SUBMIT_RATE_LIMIT_PER_HOUR
         email = form.cleaned_data["email"]
@@ -331,8 +415,14 @@ class EnquiryItem(APIView):
     def patch(self, request: Request, reference: str) -> Response:
         enquiry = self._load(request, reference)
         patch = EnquiryPatchSerializer(data=request.data)
-        if not patch.is_valid():
-            return Response(patch.errors, status=400)
+        valid = patch.is_valid()
+        unknown = (
+            unknown_fields(request.data, patch.fields)
+            if isinstance(request.data, dict)
+            else {}
+        )
+        if not valid or unknown:
+            return Response({**patch.errors, **unknown}, status=400)
         data = patch.validated_data
         actor: Any = request.user
         try:
@@ -400,15 +490,24 @@ class CaseStudyCollection(APIView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
-        parameters=[OpenApiParameter("product_type", OpenApiTypes.STR, required=False),
+        parameters=[OpenApiParameter("product_type", OpenApiTypes.STR, enum=taxonomy.PRODUCT_TYPES,
+                                     required=False),
                     OpenApiParameter("cursor", OpenApiTypes.STR, required=False)],
         operation_id="v1_case_studies_list",
-        responses={200: page_of("CaseStudyPage", CaseStudySerializer), 404: DETAIL}, auth=[],
+        responses={200: page_of("CaseStudyPage", CaseStudySerializer), 400: ERRORS, 404: DETAIL},
+        auth=[],
     )  # fmt: skip
     def get(self, request: Request) -> Response:
         studies = CaseStudy.objects.published()
         product = request.query_params.get("product_type", "")
-        if product in taxonomy.PRODUCT_TYPES:
+        if product and product not in taxonomy.PRODUCT_TYPES:
+            allowed = ", ".join(taxonomy.PRODUCT_TYPES)
+            return Response(
+                {"product_type": [f"Unknown product type {product[:40]!r}; "
+                                  f"use one of: {allowed}"]},
+                status=400,
+            )  # fmt: skip
+        if product:
             studies = studies.filter(product_type=product)
         paginator = pagination.CursorPagination()
         paginator.ordering = ("-updated_at", "-id")  # never null, unlike published
@@ -435,3 +534,13 @@ class CaseStudyItem(APIView):
         if study is None:
             raise Http404("No such case study")
         return Response(CaseStudyDetailSerializer(study).data)
+
+
+class ApiDocs(SpectacularSwaggerSplitView):
+    """Swagger UI. Its HTML renderer cannot render DRF's OPTIONS metadata (that
+    was a 500), so OPTIONS answers with the allowed methods and no body."""
+
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = HttpResponse()
+        response["Allow"] = ", ".join(self.allowed_methods)
+        return response

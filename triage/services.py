@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 import secrets
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
@@ -489,8 +490,7 @@ def confirm_labels(
         raise TriageError("Choose a product type")
     if any(p not in taxonomy.PROCESS_TYPES for p in processes):
         raise TriageError("Unknown process type")
-    old = {"product_type": triage.final_product_type or triage.product_type,
-           "process_types": triage.final_process_types or triage.process_types,
+    old = {"product_type": current_product, "process_types": list(current_processes),
            "by": "staff" if triage.labels_confirmed_at else "model"}  # fmt: skip
     triage.final_product_type, triage.final_process_types = product, processes
     triage.labels_confirmed_by, triage.labels_confirmed_at = actor, timezone.now()
@@ -570,10 +570,62 @@ def add_note(*, enquiry: Enquiry, actor: User | None, text: str) -> None:
     _event(enquiry, actor, "note", note=text.strip()[:5000])
 
 
+MAX_ID = 2**31 - 1  # auth_user's integer key; our own (bigint) ids stay far below
+
+
+def parse_id(raw: str) -> int | None:
+    """A primary key from a query or form value, or None if it cannot be one.
+
+    Only ASCII digits from 1 to MAX_ID: `str.isdigit()` also accepts '²' (which
+    int() refuses) and other scripts' digits, and a huge number overflows the
+    database."""
+    digits = raw.lstrip("0")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > len(str(MAX_ID)):
+        return None
+    value = int(digits)
+    return value if value <= MAX_ID else None
+
+
+YES = ("yes",)
+QUEUE_CHOICES: dict[str, tuple[str, Sequence[str]]] = {
+    "status": ("status", Enquiry.Status.values),
+    "product_type": ("product type", taxonomy.PRODUCT_TYPES),
+    "process_type": ("process type", taxonomy.PROCESS_TYPES),
+    "organisation_type": ("organisation type", taxonomy.ORGANISATION_TYPES),
+    "needs_review": ("needs_review value", YES),
+    "overdue": ("overdue value", YES),
+}
+
+
+def queue_filter_problems(g: Mapping[str, str]) -> dict[str, str]:
+    """Each queue filter whose value cannot be used, with a message that says what
+    it accepts. An empty value means "any" and is never a problem."""
+    problems = {}
+    for name, (noun, allowed) in QUEUE_CHOICES.items():
+        value = g.get(name, "")
+        if value and value not in allowed:
+            problems[name] = (
+                f"Unknown {noun} {value[:40]!r}; use one of: {', '.join(allowed)}"
+            )
+    known: dict[str, tuple[str, QuerySet[Any], str]] = {
+        "team": ("a team id", Team.objects.all(), "No team"),
+        "assignee": ("a staff member's user id", User.objects.filter(is_staff=True),
+                     "No staff member"),
+    }  # fmt: skip
+    for name, (what, rows, nobody) in known.items():
+        value = g.get(name, "")
+        pk = parse_id(value)
+        if value and pk is None:
+            problems[name] = f"{name} must be {what}, a whole number like 3"
+        elif pk is not None and not rows.filter(pk=pk).exists():
+            problems[name] = f"{nobody} has the id {pk}"
+    return problems
+
+
 def filter_queue(
     enquiries: QuerySet[Enquiry], g: Mapping[str, str]
 ) -> QuerySet[Enquiry]:
-    """The queue filters; values outside the taxonomy or allowlists are ignored."""
+    """The queue filters; values that queue_filter_problems reports are ignored."""
     if g.get("status") in Enquiry.Status.values:
         enquiries = enquiries.filter(status=g["status"])
     if g.get("product_type") in taxonomy.PRODUCT_TYPES:
@@ -596,11 +648,11 @@ def filter_queue(
         )
     if g.get("organisation_type") in taxonomy.ORGANISATION_TYPES:
         enquiries = enquiries.filter(organisation_type=g["organisation_type"])
-    if g.get("team", "").isdigit():
+    if team := parse_id(g.get("team", "")):
         # a join on routings: one row per enquiry however many teams it has
-        enquiries = enquiries.filter(routings__team_id=int(g["team"])).distinct()
-    if g.get("assignee", "").isdigit():
-        enquiries = enquiries.filter(assigned_to_id=int(g["assignee"]))
+        enquiries = enquiries.filter(routings__team_id=team).distinct()
+    if assignee := parse_id(g.get("assignee", "")):
+        enquiries = enquiries.filter(assigned_to_id=assignee)
     if g.get("needs_review") == "yes":
         enquiries = enquiries.filter(triage__needs_review=True)
     if g.get("overdue") == "yes":
@@ -619,19 +671,46 @@ def _search_vector() -> SearchVector:
 
 
 def search_enquiries(enquiries: QuerySet[Enquiry], query: str) -> QuerySet[Enquiry]:
-    """Full-text search over title and description (PostgreSQL), words elsewhere."""
+    """Full-text search over title and description (PostgreSQL; every word
+    elsewhere), or a reference, an email address or an organisation name."""
+    direct = _direct_match(query)
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery
 
-        vector = _search_vector()
-        return enquiries.annotate(search=vector).filter(
-            search=SearchQuery(query, search_type="websearch", config="english")
-        )
+        terms = SearchQuery(query, search_type="websearch", config="english")
+        found = enquiries.annotate(search=_search_vector()).filter(search=terms)
+        # An OR of the full-text match and the direct ones in one query misleads the
+        # planner into scanning by date and computing every row's vector. So the
+        # direct matches are looked up first, from their own indexes; without any,
+        # the query is the full-text one alone.
+        direct_rows = Enquiry.objects.filter(direct).order_by()  # unordered: BitmapOr
+        hits = list(direct_rows.values_list("pk", flat=True)[:200])
+        if not hits:
+            return found
+        also = list(found.order_by().values_list("pk", flat=True)[:SEARCH_CAP])
+        return enquiries.filter(pk__in=hits + also)
+    words = Q()
     for word in query.split()[:8]:
-        enquiries = enquiries.filter(
-            Q(title__icontains=word) | Q(description__icontains=word)
-        )
-    return enquiries
+        words &= Q(title__icontains=word) | Q(description__icontains=word)
+    return enquiries.filter(words | direct)
+
+
+SEARCH_CAP = 1000  # full-text matches kept beside direct ones (a reference, a name)
+REFERENCE = re.compile(r"(?:INN-)?(?:(\d{4})-)?0*(\d{1,12})", re.IGNORECASE)
+
+
+def _direct_match(query: str) -> Q:
+    """The start of an organisation name; a whole email address; a reference or
+    its number ('INN-2026-000005', '2026-000005', '000005' or '5'). Each is
+    answered from an index on PostgreSQL (triage migration 0007; the number is
+    the primary key, as references are made from it)."""
+    match = Q(organisation_name__istartswith=query)
+    if "@" in query:
+        match |= Q(email__iexact=query)
+    if (found := REFERENCE.fullmatch(query.strip())) and (pk := parse_id(found[2])):
+        year = Q(reference__startswith=f"INN-{found[1]}-") if found[1] else Q()
+        match |= Q(pk=pk) & year
+    return match
 
 
 def model_quality_rows(version: ClassifierVersion | None) -> list[dict[str, object]]:

@@ -1,5 +1,5 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 
 from . import api, auth_views, views
 
@@ -25,7 +25,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",
-        SpectacularSwaggerSplitView.as_view(url_name="triage:api-schema"),
+        api.ApiDocs.as_view(url_name="triage:api-schema"),
         name="api-docs",
     ),
     path("healthz", views.healthz, name="healthz"),

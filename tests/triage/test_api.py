@@ -15,7 +15,7 @@ from casestudies.models import CaseStudy
 from enquiries.models import Enquiry, Event
 from tests.helpers import VALID, submit
 from triage import services
-from triage.models import ApiToken
+from triage.models import ApiToken, Triage
 
 pytestmark = pytest.mark.django_db
 
@@ -227,3 +227,123 @@ def test_schema_and_docs_are_served() -> None:
 def test_unknown_api_paths_answer_json() -> None:
     response = api().get("/api/v1/nothing-here/")
     assert response.status_code == 404 and response.json()["detail"] == "Not found"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("organisation_name", ["x", "y"], "Must be a string, not a list"),
+        ("organisation_name", {"a": 1}, "Must be a string, not an object"),
+        ("title", 12345, "Must be a string, not a number"),
+        ("description", True, "Must be a string, not true or false"),
+        ("organisation_type", ["sme"], "Must be a string, not a list"),
+        ("phone", None, "Must be a string, not null"),
+        ("consent", "yes", "Must be true or false"),
+        ("confidential", 1, "Must be true or false"),
+        ("descripton", "A typo", "Unknown field; did you mean 'description'?"),
+        ("website", "", "Unknown field"),
+        ("attachments", [], "only through the web form"),
+    ],
+)
+def test_wrong_types_and_unknown_fields_are_refused_per_field(
+    field: str, value: Any, message: str
+) -> None:
+    response = api().post(
+        "/api/v1/enquiries/", {**PAYLOAD, field: value}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert list(body) == [field]
+    assert message in body[field][0]
+    assert Enquiry.objects.count() == 0
+
+
+def test_type_errors_come_with_the_form_errors_of_other_fields() -> None:
+    response = api().post(
+        "/api/v1/enquiries/",
+        {**PAYLOAD, "title": 12345, "email": "nope"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"title", "email"}
+
+
+def test_the_attachments_message_points_to_the_web_form() -> None:
+    response = api().post(
+        "/api/v1/enquiries/",
+        {**PAYLOAD, "attachments": ["a.pdf"]},
+        content_type="application/json",
+    )
+    assert "http://testserver/enquiry/" in response.json()["attachments"][0]
+
+
+def test_confidential_may_be_false_or_true(officer: User) -> None:
+    for flag in (False, True):
+        response = api().post(
+            "/api/v1/enquiries/",
+            {**PAYLOAD, "email": f"{flag}@example.com", "confidential": flag},
+            content_type="application/json",
+        )
+        assert response.status_code == 201, response.json()
+    assert sorted(Enquiry.objects.values_list("confidential", flat=True)) == [
+        False,
+        True,
+    ]
+
+
+def test_patch_refuses_unknown_fields_and_changes_nothing(officer: User) -> None:
+    enquiry, _ = submit()
+    response = api(token_for(officer)).patch(
+        f"/api/v1/enquiries/{enquiry.reference}/",
+        {"statuss": "closed", "status": "in-triage"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"statuss": ["Unknown field; did you mean 'status'?"]}
+    enquiry.refresh_from_db()
+    assert enquiry.status == Enquiry.Status.NEW
+
+
+def test_patch_of_a_non_object_is_a_400(officer: User) -> None:
+    enquiry, _ = submit()
+    response = api(token_for(officer)).patch(
+        f"/api/v1/enquiries/{enquiry.reference}/",
+        ["status"],
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "non_field_errors" in response.json()
+
+
+def test_staff_removing_every_process_type_is_what_the_api_shows(
+    officer: User, active_model: Any
+) -> None:
+    enquiry, _ = submit()
+    services.classify_enquiry(enquiry_id=enquiry.pk)
+    Triage.objects.filter(enquiry=enquiry).update(process_types=["digital-design"])
+    client = api(token_for(officer))
+    response = client.patch(
+        f"/api/v1/enquiries/{enquiry.reference}/",
+        {"process_types": []},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.json()
+    classification = response.json()["classification"]
+    assert classification["process_types"] == []
+    assert classification["confirmed_by_staff"] is True
+    again = client.get(f"/api/v1/enquiries/{enquiry.reference}/").json()
+    assert again["classification"]["process_types"] == []
+
+
+def test_the_audit_trail_records_an_empty_staff_list_as_the_old_value(
+    officer: User, active_model: Any
+) -> None:
+    enquiry, _ = submit()
+    services.classify_enquiry(enquiry_id=enquiry.pk)
+    Triage.objects.filter(enquiry=enquiry).update(process_types=["digital-design"])
+    services.confirm_labels(enquiry=enquiry, actor=officer, process_types=[])
+    services.confirm_labels(
+        enquiry=enquiry, actor=officer, process_types=["process-analytics"]
+    )
+    last = Event.objects.filter(enquiry=enquiry, action="corrected").last()
+    assert last is not None and last.old is not None
+    assert last.old["process_types"] == []

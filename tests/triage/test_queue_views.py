@@ -225,3 +225,60 @@ def test_similar_answered_enquiries_are_shown(officer: User, active_model: Any) 
         client_for(officer).get(f"/staff/enquiries/{now.reference}/").content.decode()
     )
     assert earlier.reference in body
+
+
+def test_search_finds_an_enquiry_by_reference_organisation_or_email(
+    officer: User,
+) -> None:
+    wanted, _ = submit(
+        title="Knee brace with a sensor",
+        organisation_name="Quillfeather Orthotics",
+        email="Ada.Lovelace@Quill.example",
+    )
+    other, _ = submit(title="Flow synthesis of an API", email="bo@example.org")
+    number = wanted.reference.rsplit("-", 1)[1]
+    client = client_for(officer)
+    for query in (
+        wanted.reference,
+        wanted.reference.lower(),
+        number,
+        "quillfeather",
+        "Quillfeather orth",  # the start of the organisation's name
+        "ada.lovelace@quill.example",
+        "brace",
+    ):
+        body = client.get("/staff/", {"q": query}).content.decode()
+        assert wanted.reference in body, query
+        assert other.reference not in body, query
+
+
+def test_search_by_email_is_exact_not_partial(officer: User) -> None:
+    submit(title="Knee brace with a sensor", email="ada@quill.example")
+    body = client_for(officer).get("/staff/", {"q": "da@quill.example"}).content
+    assert b"Knee brace" not in body
+
+
+def test_the_api_search_finds_by_reference_organisation_and_email(
+    officer: User,
+) -> None:
+    wanted, _ = submit(organisation_name="Quillfeather Orthotics", email="a@q.example")
+    submit(title="Flow synthesis of an API", email="bo@example.org")
+    client = Client(
+        HTTP_AUTHORIZATION=f"Token {services.create_api_token(user=officer)}"
+    )
+    number = wanted.reference.rsplit("-", 1)[1]
+    for query in (wanted.reference, number, "quillfeather", "A@Q.example"):
+        response = client.get("/api/v1/enquiries/", {"q": query})
+        assert response.status_code == 200
+        refs = [r["reference"] for r in response.json()["results"]]
+        assert refs == [wanted.reference], query
+
+
+def test_a_filter_the_queue_cannot_use_is_ignored_out_loud(officer: User) -> None:
+    submit(title="Knee brace with a sensor")
+    page = client_for(officer).get("/staff/", {"status": "bogus", "team": "²"})
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "Filter ignored: Unknown status &#x27;bogus&#x27;" in body
+    assert "Filter ignored: team must be a team id" in body
+    assert "Knee brace with a sensor" in body  # the rest of the queue still shows
