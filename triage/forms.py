@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from enquiries import taxonomy
@@ -34,9 +36,54 @@ class TokenForm(forms.Form):
 
 
 class LabelsForm(forms.Form):
-    product_type = forms.ChoiceField(choices=taxonomy.choices("product_types"))
+    product_type = forms.ChoiceField(
+        choices=taxonomy.choices("product_types"),
+        error_messages={
+            "required": "Choose a product type",
+            "invalid_choice": "Choose a product type from the list",
+        },
+    )
     process_types = forms.MultipleChoiceField(
         choices=taxonomy.choices("process_types"),
         required=False,
         widget=forms.CheckboxSelectMultiple,  # one labelled id per box
+        error_messages={"invalid_choice": "Choose process types from the list"},
     )
+
+
+class ThresholdsForm(forms.Form):
+    """Per product type, the confidence needed to skip review (empty: the trained
+    one). Above 1 means always review, so the range is 0 to 1.01."""
+
+    LOWEST, HIGHEST = 0.0, 1.01
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for code, label in taxonomy.choices("product_types"):
+            name = f"Threshold for {label}"
+            between = f"{name} must be between 0 and {self.HIGHEST}"
+            self.fields[self.field_name(code)] = forms.FloatField(
+                required=False, label=name, min_value=self.LOWEST,
+                max_value=self.HIGHEST,
+                error_messages={"invalid": f"{name} must be a number, like 0.75",
+                                "min_value": between, "max_value": between},
+            )  # fmt: skip
+
+    @staticmethod
+    def field_name(code: str) -> str:
+        return f"threshold-{code}"
+
+    def overrides(self) -> dict[str, float]:
+        """The thresholds typed in, by product type (call after is_valid())."""
+        return {
+            code: round(value, 4)
+            for code in taxonomy.PRODUCT_TYPES
+            if (value := self.cleaned_data.get(self.field_name(code))) is not None
+        }
+
+
+class ReplyForm(forms.Form):
+    """A reply as typed: bound only so that a refused one is shown again intact
+    (the service decides whether it can be sent)."""
+
+    body = forms.CharField(required=False, strip=False, widget=forms.Textarea)

@@ -11,7 +11,11 @@ from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from casestudies.models import CaseStudy
 from enquiries import privacy, taxonomy
@@ -20,7 +24,7 @@ from enquiries.permissions import staff_required
 from enquiries.services import attachment_path
 
 from . import insight, services
-from .forms import LabelsForm
+from .forms import LabelsForm, ReplyForm, ThresholdsForm
 from .models import CannedResponse, ClassifierVersion, Team, Triage
 
 PAGE_SIZE = 50
@@ -85,7 +89,7 @@ def _page(
     order = [f"-{field}", "-id"] if descending else [field, "id"]
     after = request.GET.get("after", "")
     value, _, last_id = after.rpartition("|")
-    if last_id.isdigit() and value:
+    if (last_pk := services.parse_id(last_id)) and value:
         try:
             typed: Any = (
                 date.fromisoformat(value[:10]) if field == "response_due" else value
@@ -101,7 +105,7 @@ def _page(
                 Q(**{f"{field}__{op}e": typed})
                 & (
                     Q(**{f"{field}__{op}": typed})
-                    | Q(**{field: typed, f"id__{op}": int(last_id)})
+                    | Q(**{field: typed, f"id__{op}": last_pk})
                 )
             )
     rows = list(enquiries.order_by(*order)[: PAGE_SIZE + 1])
@@ -123,7 +127,11 @@ SORT_CHOICES = [
     ("-due", "Due latest"),
     ("reference", "Reference"),
 ]
-STATUS_LABELS = dict(Enquiry.Status.choices)
+# Staff-facing status names: Enquiry.Status labels are written for the enquirer
+STATUS_LABELS: dict[str, str] = {
+    **dict(Enquiry.Status.choices),
+    Enquiry.Status.AWAITING_ENQUIRER: "Awaiting enquirer",
+}
 TAXONOMY_FILTERS = ("product_type", "process_type", "organisation_type")
 FILTERS = ("q", "status", "team", "assignee", *TAXONOMY_FILTERS)
 
@@ -167,6 +175,7 @@ def _row(e: Enquiry) -> dict[str, Any]:
 
 
 @staff_required("enquiries.view_enquiry")
+@require_safe
 def queue(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     g = request.GET
@@ -174,6 +183,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     tabs = _tabs(user)
     tab = g.get("tab", "all") if g.get("tab") in tabs else "all"
     enquiries = services.filter_queue(visible.filter(tabs[tab][1]), g)
+    for problem in services.queue_filter_problems(g).values():  # said, not silent
+        messages.warning(request, f"Filter ignored: {problem}")
     if tab == "my-team":  # a join on routings, like the team filter
         enquiries = enquiries.distinct()
     enquiries = (
@@ -206,7 +217,7 @@ def queue(request: HttpRequest) -> HttpResponse:
                 k: _options(taxonomy.choices(f"{k}s"), g.get(k, ""))
                 for k in TAXONOMY_FILTERS
             },
-            "status": _options(Enquiry.Status.choices, g.get("status", "")),
+            "status": _options(list(STATUS_LABELS.items()), g.get("status", "")),
             "team": _options(teams, g.get("team", "")),
             "assignee": _options(staff, g.get("assignee", "")),
             "sort": _options(SORT_CHOICES, sort),
@@ -228,13 +239,35 @@ def _visible(request: HttpRequest, reference: str) -> Enquiry:
 
 
 @staff_required("enquiries.view_enquiry")
+@require_safe
 def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    enquiry = _visible(request, reference)
+    return _detail(request, _visible(request, reference))
+
+
+def _chosen_labels(triage: Triage | None) -> tuple[str, list[str]]:
+    """Staff labels once confirmed (even an empty list), else the model's."""
+    if triage is None:
+        return "", []
+    if triage.labels_confirmed_at:
+        return triage.final_product_type, list(triage.final_process_types)
+    return triage.product_type, list(triage.process_types)
+
+
+def _detail(
+    request: HttpRequest,
+    enquiry: Enquiry,
+    *,
+    labels_form: LabelsForm | None = None,
+    reply_form: ReplyForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The enquiry page; a refused form is passed in bound, so nothing typed is lost."""
     triage: Triage | None = getattr(enquiry, "triage", None)
     found = CaseStudy.objects.matches_for(f"{enquiry.title}\n{enquiry.description}")
-    chosen = (triage.final_process_types or triage.process_types) if triage else []
+    product, chosen = _chosen_labels(triage)
     context = {
         "enquiry": enquiry,
+        "status_label": STATUS_LABELS.get(enquiry.status, enquiry.status),
         "triage": triage,
         "product_label": taxonomy.label("product_types", triage.product_type)
         if triage and triage.product_type
@@ -254,21 +287,19 @@ def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "suggestions": [{"study": s, "terms": ", ".join(m.terms)} for s, m in found],
         "events": enquiry.events.select_related("actor"),
         "attachments": enquiry.attachments.all(),
-        "labels_form": LabelsForm(
-            initial={
-                "product_type": (triage.final_product_type or triage.product_type)
-                if triage
-                else "",
-                "process_types": chosen,
-            }
-        ),
+        "labels_form": labels_form
+        or LabelsForm(initial={"product_type": product, "process_types": chosen}),
+        "reply_form": reply_form or ReplyForm(auto_id="reply-%s"),
+        "can_reply": enquiry.status in services.OPEN_STATES,
+        "chosen_studies": request.POST.getlist("case_studies"),
+        "chosen_canned": request.POST.get("canned", ""),
         "teams": Team.objects.all(),
         "routed": set(enquiry.routings.values_list("team_id", flat=True)),
         "staff": User.objects.filter(is_staff=True, is_active=True).order_by(
             "username"
         ),
         "moves": [
-            (s, dict(Enquiry.Status.choices)[s])
+            (s, STATUS_LABELS[s])
             for s in sorted(services.TRANSITIONS.get(enquiry.status, ()))
         ],
         "canned": CannedResponse.objects.all(),
@@ -277,10 +308,11 @@ def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
         ),
         "can_triage": request.user.has_perm(TRIAGE),
     }
-    return render(request, "triage/enquiry.html", context)
+    return render(request, "triage/enquiry.html", context, status=status)
 
 
 @staff_required("enquiries.view_enquiry")
+@require_safe
 def attachment(request: HttpRequest, reference: str, pk: int) -> FileResponse:
     """Staff only, and always as a download: never rendered in the browser."""
     enquiry = _visible(request, reference)
@@ -324,11 +356,10 @@ def accept(request: HttpRequest, reference: str) -> HttpResponse:
 @staff_required(TRIAGE)
 @require_POST
 def correct(request: HttpRequest, reference: str) -> HttpResponse:
-    _visible(request, reference)  # 404 before anything else for other teams' work
+    enquiry = _visible(request, reference)  # 404 first for other teams' work
     form = LabelsForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose a product type and valid process types")
-        return redirect("triage:enquiry", reference=reference)
+    if not form.is_valid():  # shown again as ticked, with the errors
+        return _detail(request, enquiry, labels_form=form, status=400)
     data = form.cleaned_data
 
     def action(enquiry: Enquiry, actor: User | None) -> None:
@@ -345,8 +376,8 @@ def correct(request: HttpRequest, reference: str) -> HttpResponse:
 @staff_required(TRIAGE)
 @require_POST
 def route(request: HttpRequest, reference: str) -> HttpResponse:
-    ids = [int(t) for t in request.POST.getlist("teams") if t.isdigit()]
-    teams = list(Team.objects.filter(pk__in=ids))
+    ids = [services.parse_id(t) for t in request.POST.getlist("teams")]
+    teams = list(Team.objects.filter(pk__in=[i for i in ids if i]))
     return _act(
         request,
         reference,
@@ -358,30 +389,55 @@ def route(request: HttpRequest, reference: str) -> HttpResponse:
 @staff_required(TRIAGE)
 @require_POST
 def assign(request: HttpRequest, reference: str) -> HttpResponse:
+    _visible(request, reference)  # 404 first for other teams' work
     raw = request.POST.get("assignee", "")
     assignee = (
-        User.objects.filter(pk=int(raw), is_staff=True).first()
-        if raw.isdigit()
+        User.objects.filter(pk=pk, is_staff=True).first()
+        if (pk := services.parse_id(raw))
         else None
     )
+    if raw and assignee is None:  # only an explicit empty choice unassigns
+        messages.error(request, _no_such_staff(raw))
+        return redirect("triage:enquiry", reference=reference)
     return _act(
         request,
         reference,
         lambda e, a: services.assign_enquiry(enquiry=e, actor=a, assignee=assignee),
-        "Assigned.",
+        f"Assigned to {assignee.username}." if assignee else "Unassigned.",
+    )
+
+
+def _no_such_staff(raw: str) -> str:
+    return (
+        f"Nothing was assigned: there is no staff member with the id “{raw[:20]}”. "
+        "Choose someone from the list"
     )
 
 
 @staff_required(TRIAGE)
 @require_POST
 def move(request: HttpRequest, reference: str) -> HttpResponse:
+    enquiry = _visible(request, reference)
     to = request.POST.get("to", "")
-    return _act(
-        request,
-        reference,
-        lambda e, a: services.change_status(enquiry=e, actor=a, to=to),
-        "Status changed.",
-    )
+    if to not in STATUS_LABELS:
+        messages.error(request, "Choose a status to move to")
+    elif to == enquiry.status:
+        messages.error(request, f"This enquiry is already {STATUS_LABELS[to].lower()}")
+    elif to not in services.TRANSITIONS.get(enquiry.status, set()):
+        # said here in staff words; change_status() still guards under a lock
+        was, wanted = STATUS_LABELS[enquiry.status], STATUS_LABELS[to]
+        messages.error(
+            request,
+            f"An enquiry that is {was.lower()} cannot move to {wanted.lower()}",
+        )
+    else:
+        return _act(
+            request,
+            reference,
+            lambda e, a: services.change_status(enquiry=e, actor=a, to=to),
+            f"Status changed to {STATUS_LABELS[to].lower()}.",
+        )
+    return redirect("triage:enquiry", reference=reference)
 
 
 @staff_required(TRIAGE)
@@ -399,71 +455,101 @@ def note(request: HttpRequest, reference: str) -> HttpResponse:
 @staff_required(TRIAGE)
 @require_POST
 def reply(request: HttpRequest, reference: str) -> HttpResponse:
+    enquiry = _visible(request, reference)
     body = request.POST.get("body", "")[:20_000]
     canned = request.POST.get("canned", "")
-    if canned.isdigit() and (
-        template := CannedResponse.objects.filter(pk=int(canned)).first()
+    if (pk := services.parse_id(canned)) and (
+        template := CannedResponse.objects.filter(pk=pk).first()
     ):
         body = f"{template.body}\n\n{body}".strip()
     slugs = request.POST.getlist("case_studies")[:10]
-
-    def action(enquiry: Enquiry, actor: User | None) -> None:
+    actor = request.user if isinstance(request.user, User) else None
+    try:
         services.reply_to_enquiry(
             enquiry=enquiry, author=actor, body=body, case_study_slugs=slugs
         )
-
-    return _act(request, reference, action, "Reply sent.")
+    except (services.ReplyError, services.TriageError) as exc:
+        form = ReplyForm(request.POST, auto_id="reply-%s")
+        form.is_valid()
+        form.add_error("body", str(exc))  # the page comes back with the text kept
+        return _detail(request, enquiry, reply_form=form, status=400)
+    messages.success(request, "Reply sent.")
+    return redirect("triage:enquiry", reference=reference)
 
 
 @staff_required(TRIAGE)
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
     """Assign, route or accept several enquiries at once (only those visible)."""
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()][:PAGE_SIZE]
+    ids = [i for i in map(services.parse_id, request.POST.getlist("ids")) if i]
+    ids = ids[:PAGE_SIZE]
     enquiries = Enquiry.objects.visible_to(request.user).filter(pk__in=ids)
     actor = request.user if isinstance(request.user, User) else None
     action = request.POST.get("action", "")
-    done = failed = 0
+    if action not in ("accept", "assign", "route"):
+        messages.error(request, "Choose an action")
+        return redirect("triage:queue")
+    if not enquiries:
+        messages.error(request, "Select at least one enquiry")
+        return redirect("triage:queue")
+    # checked once, before any row changes: a bad choice changes nothing
+    raw = request.POST.get("assignee", "")
+    assignee = (
+        User.objects.filter(pk=pk, is_staff=True).first()
+        if (pk := services.parse_id(raw))
+        else None
+    )
+    if action == "assign" and raw and assignee is None:
+        messages.error(request, _no_such_staff(raw))
+        return redirect("triage:queue")
+    teams = list(
+        Team.objects.filter(
+            pk__in=[
+                pk
+                for t in request.POST.getlist("teams")
+                if (pk := services.parse_id(t))
+            ]
+        )
+    )
+    if action == "route" and not teams:
+        messages.error(request, "Choose at least one team")
+        return redirect("triage:queue")
+    done, reasons = 0, []
     for enquiry in enquiries:
         try:
             if action == "accept":
                 services.confirm_labels(enquiry=enquiry, actor=actor)
             elif action == "assign":
-                raw = request.POST.get("assignee", "")
-                assignee = (
-                    User.objects.filter(pk=int(raw), is_staff=True).first()
-                    if raw.isdigit()
-                    else None
-                )
                 services.assign_enquiry(enquiry=enquiry, actor=actor, assignee=assignee)
-            elif action == "route":
-                teams = list(
-                    Team.objects.filter(
-                        pk__in=[
-                            int(t) for t in request.POST.getlist("teams") if t.isdigit()
-                        ]
-                    )
-                )
-                services.route_enquiry(enquiry=enquiry, actor=actor, teams=teams)
             else:
-                messages.error(request, "Choose an action")
-                return redirect("triage:queue")
+                services.route_enquiry(enquiry=enquiry, actor=actor, teams=teams)
             done += 1
-        except services.TriageError:
-            failed += 1
-    messages.success(
-        request,
-        f"{done} enquiries updated"
-        + (f", {failed} could not be" if failed else "")
-        + ".",
-    )
+        except services.TriageError as exc:
+            reasons.append(str(exc))
+    updated = f"{_enquiries(done)} updated." if done else "No enquiries updated."
+    if reasons:
+        why = ". ".join(dict.fromkeys(reasons))  # each reason once, in order
+        messages.error(
+            request, f"{updated} {len(reasons)} could not be updated: {why}."
+        )
+    else:
+        messages.success(request, updated)
     return redirect("triage:queue")
 
 
+def _enquiries(n: int) -> str:
+    return f"{n} enquiry" if n == 1 else f"{n} enquiries"
+
+
 @staff_required("triage.change_classifierversion")
+@require_http_methods(["GET", "HEAD", "POST"])
 def model_quality(request: HttpRequest) -> HttpResponse:
     """Per class: precision against staff labels, share auto-accepted, threshold."""
     version = ClassifierVersion.objects.active()
+    overrides = version.review_overrides if version else {}
+    form = ThresholdsForm(
+        initial={ThresholdsForm.field_name(c): v for c, v in overrides.items()}
+    )
     if request.method == "POST" and version is not None:
         if request.POST.get("retrain"):
             from .tasks import retrain_classifier
@@ -474,27 +560,24 @@ def model_quality(request: HttpRequest) -> HttpResponse:
                 "Retraining started; a better model is activated when it finishes.",
             )
             return redirect("triage:model")
-        overrides = {}
-        for code in taxonomy.PRODUCT_TYPES:
-            raw = request.POST.get(f"threshold-{code}", "").strip()
-            try:
-                if raw and 0.0 <= float(raw) <= 1.01:
-                    overrides[code] = round(float(raw), 4)
-            except ValueError:
-                messages.error(
-                    request, f"Threshold for {code} must be a number from 0 to 1.01"
-                )
-                return redirect("triage:model")
-        version.review_overrides = overrides
-        version.save(update_fields=["review_overrides"])
-        messages.success(request, "Thresholds saved.")
-        return redirect("triage:model")
+        form = ThresholdsForm(request.POST)
+        if form.is_valid():  # all or nothing: one bad value saves none
+            version.review_overrides = form.overrides()
+            version.save(update_fields=["review_overrides"])
+            messages.success(request, "Thresholds saved.")
+            return redirect("triage:model")
+    rows = services.model_quality_rows(version)
+    for row in rows:
+        row["field"] = form[ThresholdsForm.field_name(str(row["code"]))]
     context = {
         "version": version,
-        "rows": services.model_quality_rows(version),
+        "form": form,
+        "rows": rows,
         "versions": ClassifierVersion.objects.all()[:20],
     }
-    return render(request, "triage/model.html", context)
+    return render(
+        request, "triage/model.html", context, status=400 if form.errors else 200
+    )
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -504,6 +587,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @staff_required("enquiries.erase_personal_data")
+@require_http_methods(["GET", "HEAD", "POST"])
 def data_requests(request: HttpRequest) -> HttpResponse:
     """Subject access (export) and erasure requests for one email address."""
     email = request.POST.get("email", "").strip()[:254]
@@ -615,12 +699,11 @@ def _window(request: HttpRequest) -> insight.Window:
     floor = date(2000, 1, 1)  # nothing older exists; keeps date arithmetic in range
     start, end = max(min(start, today), floor), max(min(end, today), floor)
     team = request.GET.get("team", "")
-    return insight.Window(
-        min(start, end), max(start, end), int(team) if team.isdigit() else None
-    )
+    return insight.Window(min(start, end), max(start, end), services.parse_id(team))
 
 
 @staff_required("enquiries.view_all_enquiries")
+@require_safe
 def insight_page(request: HttpRequest) -> HttpResponse:
     """Service, model and horizon-scanning dashboards, with a CSV of every table."""
     section = request.GET.get("section", "service")
