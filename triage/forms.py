@@ -87,3 +87,31 @@ class ReplyForm(forms.Form):
     (the service decides whether it can be sent)."""
 
     body = forms.CharField(required=False, strip=False, widget=forms.Textarea)
+
+
+class DataRequestForm(forms.Form):
+    """A subject access (export) or erasure request for one email address."""
+
+    email = forms.EmailField(
+        max_length=254,
+        label="Email address",
+        error_messages={
+            "required": "Enter the email address the request is about",
+            "invalid": "Enter an email address in the correct format, "
+            "like name@example.com",
+        },
+    )
+    action = forms.CharField(required=False)  # which button: export or erase
+    confirm = forms.BooleanField(
+        required=False,
+        label="I have checked the request is genuine and want to erase this "
+        "person's data",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") not in ("export", "erase"):
+            self.add_error(None, "Choose Export as JSON or Erase")
+        elif data["action"] == "erase" and not data.get("confirm"):
+            self.add_error("confirm", "Tick the box to confirm the erasure")
+        return data

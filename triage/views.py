@@ -24,7 +24,7 @@ from enquiries.permissions import staff_required
 from enquiries.services import attachment_path
 
 from . import insight, services
-from .forms import LabelsForm, ReplyForm, ThresholdsForm
+from .forms import DataRequestForm, LabelsForm, ReplyForm, ThresholdsForm
 from .models import CannedResponse, ClassifierVersion, Team, Triage
 
 PAGE_SIZE = 50
@@ -590,31 +590,30 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def data_requests(request: HttpRequest) -> HttpResponse:
     """Subject access (export) and erasure requests for one email address."""
-    email = request.POST.get("email", "").strip()[:254]
-    if request.method == "POST" and email:
-        if request.POST.get("action") == "export":
-            response = JsonResponse(
-                privacy.export_enquirer(email=email), json_dumps_params={"indent": 2}
-            )
-            response["Content-Disposition"] = (
-                'attachment; filename="personal-data.json"'
-            )
-            return response
-        if request.POST.get("action") == "erase":
-            if request.POST.get("confirm") != "yes":
-                messages.error(request, "Tick the box to confirm the erasure")
-            else:
-                actor = request.user if isinstance(request.user, User) else None
-                count = privacy.erase_enquirer(
-                    email=email,
-                    actor=actor,
-                    reason="erasure requested by the data subject",
-                )
-                messages.success(
-                    request, f"Personal data erased from {count} enquiries."
-                )
-            return redirect("triage:data_requests")
-    return render(request, "triage/data_requests.html")
+    form = DataRequestForm(request.POST or None)
+    if request.method != "POST" or not form.is_valid():
+        status = 400 if form.errors else 200
+        return render(
+            request, "triage/data_requests.html", {"form": form}, status=status
+        )
+    email = form.cleaned_data["email"]
+    if form.cleaned_data["action"] == "export":
+        response = JsonResponse(
+            privacy.export_enquirer(email=email), json_dumps_params={"indent": 2}
+        )
+        response["Content-Disposition"] = 'attachment; filename="personal-data.json"'
+        return response
+    actor = request.user if isinstance(request.user, User) else None
+    count = privacy.erase_enquirer(
+        email=email, actor=actor, reason="erasure requested by the data subject"
+    )
+    if count:
+        messages.success(request, f"Personal data erased from {_enquiries(count)}.")
+    else:
+        messages.warning(
+            request, f"No enquiry has the email address {email}: nothing was erased."
+        )
+    return redirect("triage:data_requests")
 
 
 INSIGHT_TABLES = {

@@ -201,6 +201,17 @@ def test_staff_pages_have_no_violations(
     expect(page.locator(".govuk-error-summary")).to_be_visible()
     found.extend(violations(page))
     screenshot(page, "a11y-editor-errors")
+    # A data request that cannot be done, and a threshold that is not a number.
+    page.goto(live_server.url + "/staff/data-requests/")
+    page.fill("#id_email", "not-an-email")
+    page.get_by_role("button", name="Erase").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    found.extend(violations(page))
+    page.goto(live_server.url + "/staff/model/")
+    page.locator("input[inputmode=decimal]").first.fill("high")
+    page.get_by_role("button", name="Save thresholds").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    found.extend(violations(page))
     assert not found, "\n".join(found)
 
 

@@ -69,7 +69,7 @@ def test_erasure_leaves_no_trace_in_any_table_or_file(
         {"email": MARKER, "action": "erase", "confirm": "yes"},
         follow=True,
     )
-    assert "Personal data erased from 1 enquiries" in response.content.decode()
+    assert "Personal data erased from 1 enquiry." in response.content.decode()
     dump = everything(settings)
     assert MARKER not in dump and "Zelda Marker" not in dump
     assert Event.objects.filter(
@@ -135,3 +135,45 @@ def test_old_audit_events_are_deleted(settings: Any) -> None:
         at=enquiry.submitted_at - timedelta(days=settings.RETENTION_AUDIT_DAYS + 1)
     )
     assert privacy.purge_expired().events_deleted == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"email": "", "action": "export"}, "Enter the email address the request is about"),
+        ({"email": "not-an-email", "action": "erase", "confirm": "yes"},
+         "Enter an email address in the correct format"),
+        ({"email": MARKER, "action": "erase"}, "Tick the box to confirm the erasure"),
+        ({"email": MARKER, "action": "bogus"}, "Choose Export as JSON or Erase"),
+    ],
+)  # fmt: skip
+def test_a_data_request_that_cannot_be_done_says_why_and_keeps_the_email(
+    officer: User,
+    administrator: User,
+    settings: Any,
+    data: dict[str, str],
+    message: str,
+) -> None:
+    marked_enquiry(officer)
+    client = Client()
+    client.force_login(administrator)
+    page = client.post("/staff/data-requests/", data)
+    body = page.content.decode()
+    assert page.status_code == 400
+    assert message in body and 'class="govuk-error-summary"' in body
+    assert f'value="{data["email"]}"' in body
+    assert MARKER in everything(settings)  # nothing was erased
+
+
+def test_erasing_an_address_nobody_used_says_so(administrator: User) -> None:
+    client = Client()
+    client.force_login(administrator)
+    page = client.post(
+        "/staff/data-requests/",
+        {"email": "nobody@example.org", "action": "erase", "confirm": "yes"},
+        follow=True,
+    )
+    assert "No enquiry has the email address nobody@example.org" in (
+        page.content.decode()
+    )
+    assert "Data requests" in page.content.decode()  # linked from the header
