@@ -343,15 +343,29 @@ class ReplyError(ValueError):
     """A reply that cannot be sent (empty, or the enquiry is closed)."""
 
 
+REPLY_MAX = 20_000
+CASE_STUDIES_MAX = 10
+NOTE_MAX = 5000
+
+
 def reply_to_enquiry(
     *, enquiry: Enquiry, author: User | None, body: str, case_study_slugs: list[str]
 ) -> Reply:
     """Send a reply with chosen case studies as links; record them as feedback."""
     if not body.strip():
         raise ReplyError("Write a reply before sending it")
+    if len(body) > REPLY_MAX:
+        raise ReplyError(f"Reply must be {REPLY_MAX:,} characters or fewer")
     if enquiry.status not in OPEN_STATES:
         raise ReplyError("This enquiry is closed; reopen it before replying")
+    if len(case_study_slugs) > CASE_STUDIES_MAX:
+        raise ReplyError(f"Attach at most {CASE_STUDIES_MAX} case studies")
     studies = list(CaseStudy.objects.published().filter(slug__in=case_study_slugs))
+    if missing := sorted(set(case_study_slugs) - {s.slug for s in studies}):
+        raise ReplyError(
+            f"Not a published case study: {', '.join(missing)[:200]}. Untick it, or "
+            "publish it first"
+        )
     suggested = enquiry.triage.case_studies if hasattr(enquiry, "triage") else []
     links = "".join(
         f"\n- {s.title}: {settings.SITE_URL}{s.get_absolute_url()}" for s in studies
@@ -567,7 +581,9 @@ def record_download(*, enquiry: Enquiry, actor: User | None, name: str) -> None:
 def add_note(*, enquiry: Enquiry, actor: User | None, text: str) -> None:
     if not text.strip():
         raise TriageError("Write a note before saving it")
-    _event(enquiry, actor, "note", note=text.strip()[:5000])
+    if len(text.strip()) > NOTE_MAX:
+        raise TriageError(f"Note must be {NOTE_MAX:,} characters or fewer")
+    _event(enquiry, actor, "note", note=text.strip())
 
 
 MAX_ID = 2**31 - 1  # auth_user's integer key; our own (bigint) ids stay far below

@@ -443,7 +443,7 @@ def move(request: HttpRequest, reference: str) -> HttpResponse:
 @staff_required(TRIAGE)
 @require_POST
 def note(request: HttpRequest, reference: str) -> HttpResponse:
-    text = request.POST.get("note", "")[:5000]
+    text = request.POST.get("note", "")
     return _act(
         request,
         reference,
@@ -456,15 +456,19 @@ def note(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def reply(request: HttpRequest, reference: str) -> HttpResponse:
     enquiry = _visible(request, reference)
-    body = request.POST.get("body", "")[:20_000]
+    body = request.POST.get("body", "")
     canned = request.POST.get("canned", "")
-    if (pk := services.parse_id(canned)) and (
-        template := CannedResponse.objects.filter(pk=pk).first()
-    ):
-        body = f"{template.body}\n\n{body}".strip()
-    slugs = request.POST.getlist("case_studies")[:10]
+    slugs = request.POST.getlist("case_studies")
     actor = request.user if isinstance(request.user, User) else None
     try:
+        if canned:
+            pk = services.parse_id(canned)
+            template = CannedResponse.objects.filter(pk=pk).first() if pk else None
+            if template is None:
+                raise services.ReplyError(
+                    "That standard response no longer exists; choose another or none"
+                )
+            body = f"{template.body}\n\n{body}".strip()
         services.reply_to_enquiry(
             enquiry=enquiry, author=actor, body=body, case_study_slugs=slugs
         )

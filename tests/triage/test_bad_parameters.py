@@ -87,9 +87,11 @@ def test_single_enquiry_actions_ignore_odd_ids(officer: User, raw: str) -> None:
     assert client.post(f"{base}/assign/", {"assignee": raw}).status_code == 302
     assert client.post(f"{base}/route/", {"teams": [raw]}).status_code == 302
     reply = client.post(f"{base}/reply/", {"canned": raw, "body": "Thanks."})
-    assert reply.status_code == 302
+    assert reply.status_code == 400  # said, not ignored; the text is kept
+    assert "That standard response no longer exists" in reply.content.decode()
     enquiry.refresh_from_db()
     assert enquiry.assigned_to is None and not enquiry.routings.exists()
+    assert not enquiry.replies.exists()
 
 
 @pytest.mark.parametrize(

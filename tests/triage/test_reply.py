@@ -35,7 +35,7 @@ def test_a_reply_with_a_case_study_reaches_the_enquirer(
             f"/staff/enquiries/{enquiry.reference}/reply/",
             {
                 "body": "Your patch is likely a class IIa device.",
-                "case_studies": ["sweat-sensor", "no-such-study"],
+                "case_studies": ["sweat-sensor"],
             },
         )
     assert response.status_code == 302
@@ -72,3 +72,39 @@ def test_only_staff_can_reply(outsider: Any) -> None:
     client.force_login(outsider)
     client.post(f"/staff/enquiries/{enquiry.reference}/reply/", {"body": "hi"})
     assert enquiry.replies.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"case_studies": ["sweat-sensor", "no-such-study"]},
+         "Not a published case study: no-such-study"),
+        ({"canned": "999"}, "That standard response no longer exists"),
+        ({"body": "x" * 20_001}, "Reply must be 20,000 characters or fewer"),
+        ({"case_studies": [f"s{i}" for i in range(11)]}, "Attach at most 10 case studies"),
+    ],
+)  # fmt: skip
+def test_a_reply_that_cannot_be_sent_as_written_is_refused_and_kept(
+    officer: Any, study: CaseStudy, extra: dict[str, Any], message: str
+) -> None:
+    enquiry, _ = submit()
+    client = Client()
+    client.force_login(officer)
+    data = {"body": "Your patch is likely a class IIa device.", **extra}
+    page = client.post(f"/staff/enquiries/{enquiry.reference}/reply/", data)
+    body = page.content.decode()
+    assert page.status_code == 400
+    assert message in body
+    assert data["body"][:100] in body  # what was typed comes back
+    assert not enquiry.replies.exists() and not mail.outbox
+
+
+def test_a_note_over_the_limit_is_refused_not_cut(officer: Any) -> None:
+    enquiry, _ = submit()
+    client = Client()
+    client.force_login(officer)
+    page = client.post(
+        f"/staff/enquiries/{enquiry.reference}/note/", {"note": "n" * 5001}, follow=True
+    )
+    assert "Note must be 5,000 characters or fewer" in page.content.decode()
+    assert not Event.objects.filter(enquiry=enquiry, action="note").exists()
