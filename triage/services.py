@@ -669,8 +669,10 @@ def filter_queue(
         enquiries = enquiries.filter(routings__team_id=team).distinct()
     if assignee := parse_id(g.get("assignee", "")):
         enquiries = enquiries.filter(assigned_to_id=assignee)
-    if g.get("needs_review") == "yes":
-        enquiries = enquiries.filter(triage__needs_review=True)
+    if g.get("needs_review") == "yes":  # as the tab: not yet confirmed by staff
+        enquiries = enquiries.filter(
+            triage__needs_review=True, triage__labels_confirmed_at__isnull=True
+        )
     if g.get("overdue") == "yes":
         enquiries = enquiries.filter(overdue_q())
     query = g.get("q", "").strip()[:200]

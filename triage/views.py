@@ -244,6 +244,23 @@ def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
     return _detail(request, _visible(request, reference))
 
 
+def _changes(old: Any, new: Any) -> list[tuple[str, str, str]]:
+    """An audit event's before and after, one readable line per field."""
+    old = old if isinstance(old, dict) else {}
+    new = new if isinstance(new, dict) else {}
+
+    def text(values: dict[str, Any], key: str) -> str:
+        value = values.get(key)
+        if key not in values:
+            return ""
+        if isinstance(value, list):
+            return ", ".join(map(str, value)) or "none"
+        return "none" if value in (None, "") else str(value)
+
+    keys = dict.fromkeys([*old, *new])
+    return [(k.replace("_", " "), text(old, k), text(new, k)) for k in keys]
+
+
 def _chosen_labels(triage: Triage | None) -> tuple[str, list[str]]:
     """Staff labels once confirmed (even an empty list), else the model's."""
     if triage is None:
@@ -285,7 +302,10 @@ def _detail(
             )
         ],
         "suggestions": [{"study": s, "terms": ", ".join(m.terms)} for s, m in found],
-        "events": enquiry.events.select_related("actor"),
+        "events": [
+            (event, _changes(event.old, event.new))
+            for event in enquiry.events.select_related("actor")
+        ],
         "attachments": enquiry.attachments.all(),
         "labels_form": labels_form
         or LabelsForm(initial={"product_type": product, "process_types": chosen}),

@@ -169,7 +169,7 @@ def test_staff_pages_have_no_violations(
     study: CaseStudy = site["study"]
     paths = [
         "/staff/",
-        "/staff/?tab=review",
+        "/staff/?tab=needs-review",
         "/staff/?tab=overdue",
         "/staff/?q=insulin&product_type=medical-device",
         f"/staff/enquiries/{answered.reference}/",

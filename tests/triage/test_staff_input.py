@@ -381,3 +381,17 @@ def test_enquiry_actions_take_only_post(officer: User, action: str) -> None:
         f"/staff/enquiries/{enquiry.reference}/{action}/"
     )
     assert response.status_code == 405
+
+
+def test_the_needs_review_filter_agrees_with_the_needs_review_tab(
+    officer: User,
+) -> None:
+    waiting, _ = submit(title="Waiting for a human look")
+    predicted(waiting, "additive-manufacturing")
+    settled, _ = submit(title="Already confirmed by staff")
+    predicted(settled, "additive-manufacturing")
+    services.confirm_labels(enquiry=settled, actor=officer)
+    client = client_for(officer)
+    for query in ({"needs_review": "yes"}, {"tab": "needs-review"}):
+        body = client.get("/staff/", query).content.decode()
+        assert waiting.reference in body and settled.reference not in body, query

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from enquiries import taxonomy
@@ -167,3 +168,14 @@ def test_a_better_retrain_is_activated(active_model: ClassifierVersion) -> None:
     candidate = services.retrain_if_better()
     candidate.refresh_from_db()
     assert candidate.is_active
+
+
+def test_the_timeline_reads_as_changes_not_data(officer: Any) -> None:
+    enquiry, _ = submit()
+    client = Client()
+    client.force_login(officer)
+    team = Team.objects.get(slug="devices")
+    client.post(f"/staff/enquiries/{enquiry.reference}/route/", {"teams": [team.pk]})
+    body = client.get(f"/staff/enquiries/{enquiry.reference}/").content.decode()
+    assert f"teams: none → {team.slug}" in body
+    assert "{&#x27;" not in body and "{'" not in body  # no raw dictionaries
