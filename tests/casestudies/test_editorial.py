@@ -207,3 +207,16 @@ def test_a_publication_date_cannot_be_in_the_future(editor_client: Client) -> No
     )
     assert "Publication date must be today or in the past" in refused.content.decode()
     assert not CaseStudy.objects.exists()
+
+
+def test_the_editor_shows_the_publication_date_as_the_date_input_needs(
+    editor_client: Client,
+) -> None:
+    editor_client.post("/staff/case-studies/new/", {**DATA, "published": "2025-04-08"})
+    study = CaseStudy.objects.get()
+    page = editor_client.get(f"/staff/case-studies/{study.pk}/").content.decode()
+    assert 'type="date" value="2025-04-08"' in page  # else the browser shows it empty
+    refused = editor_client.post(
+        f"/staff/case-studies/{study.pk}/", {**DATA, "published": "8th of April"}
+    )
+    assert 'value="8th of April"' in refused.content.decode()  # what was typed stays
