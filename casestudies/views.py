@@ -70,7 +70,7 @@ def editor_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(EDIT)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def editor_new(request: HttpRequest) -> HttpResponse:
     form = CaseStudyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -100,7 +100,7 @@ def editor_from_enquiry(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @staff_required(EDIT)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def editor_edit(request: HttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(CaseStudy, pk=pk)
     form = CaseStudyForm(request.POST or None, instance=study)

@@ -352,6 +352,7 @@ SESSION_COOKIE_AGE = _positive_int("STAFF_IDLE_TIMEOUT_SECONDS", 30 * 60)  # idl
 # visitor's session is written only when it changes, so a parallel request (a font,
 # a second tab) cannot write back an older copy over their draft enquiry.
 SESSION_SAVE_EVERY_REQUEST = False
+CSRF_FAILURE_VIEW = "enquiries.views.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.5  # hours

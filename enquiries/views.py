@@ -41,10 +41,10 @@ def start(request: HttpRequest) -> HttpResponse:
     return render(request, "enquiries/start.html")
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def enquiry_form(request: HttpRequest) -> HttpResponse:
     draft: dict[str, Any] = request.session.get(DRAFT, {})
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         form = EnquiryForm(initial=draft)
         return render(request, "enquiries/form.html", {"form": form, "draft": draft})
     limit = settings.SUBMIT_RATE_LIMIT_PER_HOUR * 5
@@ -71,7 +71,7 @@ def enquiry_form(request: HttpRequest) -> HttpResponse:
     return redirect("enquiries:check")
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def check_answers(request: HttpRequest) -> HttpResponse:
     draft: dict[str, Any] | None = request.session.get(DRAFT)
     if not draft:  # sent already (Back, then send again), or never begun
@@ -79,7 +79,7 @@ def check_answers(request: HttpRequest) -> HttpResponse:
         return redirect("enquiries:submitted" if sent else "enquiries:form")
     if "token" not in draft:  # only files so far: the form has not passed yet
         return redirect("enquiries:form")
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return render(request, "enquiries/check.html", _check_context(draft))
     ip = ratelimit.client_ip(request)
     limit = settings.SUBMIT_RATE_LIMIT_PER_HOUR
@@ -179,6 +179,13 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found"}, status=404)
     return render(request, "404.html", status=404)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent from a page open too long (or without cookies): say what to do."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "CSRF check failed; sign in again"}, status=403)
+    return render(request, "403_csrf.html", status=403)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

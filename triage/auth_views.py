@@ -35,7 +35,7 @@ def _next(request: HttpRequest, user: Any) -> str:
     return target if safe else home
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None)
     asked = request.POST.get("next") or request.GET.get("next") or ""
@@ -72,7 +72,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     return redirect(_next(request, user))
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def two_factor(request: HttpRequest) -> HttpResponse:
     """Set up an authenticator app on first sign-in (confirmed with one code)."""
     user: Any = request.user

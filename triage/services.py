@@ -638,6 +638,15 @@ def queue_filter_problems(g: Mapping[str, str]) -> dict[str, str]:
     return problems
 
 
+def needs_review_q() -> Q:
+    """Waiting for a person (the Needs review tab and filter): the model was unsure
+    or could not classify, and staff have not confirmed labels since."""
+    return (
+        Q(triage__needs_review=True)
+        | Q(classification_state=Enquiry.ClassificationState.MANUAL)
+    ) & Q(triage__labels_confirmed_at__isnull=True)
+
+
 def filter_queue(
     enquiries: QuerySet[Enquiry], g: Mapping[str, str]
 ) -> QuerySet[Enquiry]:
@@ -669,10 +678,8 @@ def filter_queue(
         enquiries = enquiries.filter(routings__team_id=team).distinct()
     if assignee := parse_id(g.get("assignee", "")):
         enquiries = enquiries.filter(assigned_to_id=assignee)
-    if g.get("needs_review") == "yes":  # as the tab: not yet confirmed by staff
-        enquiries = enquiries.filter(
-            triage__needs_review=True, triage__labels_confirmed_at__isnull=True
-        )
+    if g.get("needs_review") == "yes":
+        enquiries = enquiries.filter(needs_review_q())
     if g.get("overdue") == "yes":
         enquiries = enquiries.filter(overdue_q())
     query = g.get("q", "").strip()[:200]

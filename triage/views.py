@@ -46,11 +46,7 @@ SORTS = {  # the only sort keys accepted; anything else falls back to the defaul
 def _tabs(user: Any) -> dict[str, tuple[str, Q]]:
     return {
         "new": ("New", Q(status=Enquiry.Status.NEW)),
-        "needs-review": (
-            "Needs review",
-            Q(triage__needs_review=True, triage__labels_confirmed_at__isnull=True)
-            | Q(classification_state=Enquiry.ClassificationState.MANUAL),
-        ),
+        "needs-review": ("Needs review", services.needs_review_q()),
         "my-team": ("My team", Q(routings__team__members=user)),
         "mine": ("Assigned to me", Q(assigned_to=user)),
         "awaiting": ("Awaiting enquirer", Q(status=Enquiry.Status.AWAITING_ENQUIRER)),
@@ -258,7 +254,14 @@ def _changes(old: Any, new: Any) -> list[tuple[str, str, str]]:
         return "none" if value in (None, "") else str(value)
 
     keys = dict.fromkeys([*old, *new])
-    return [(k.replace("_", " "), text(old, k), text(new, k)) for k in keys]
+    return [
+        (
+            k.replace("_", " ") if k in new else f"previously {k.replace('_', ' ')}",
+            text(old, k),
+            text(new, k),
+        )
+        for k in keys
+    ]
 
 
 def _chosen_labels(triage: Triage | None) -> tuple[str, list[str]]:
@@ -350,6 +353,12 @@ def attachment(request: HttpRequest, reference: str, pk: int) -> FileResponse:
     return response
 
 
+def _typed(request: HttpRequest, name: str) -> str:
+    """Text as typed: browsers send each line break as CRLF (two characters) but
+    count it as one against a maxlength, so limits are checked on LF."""
+    return request.POST.get(name, "").replace("\r\n", "\n")
+
+
 def _act(request: HttpRequest, reference: str, action: Any, done: str) -> HttpResponse:
     enquiry = _visible(request, reference)
     actor = request.user if isinstance(request.user, User) else None
@@ -410,7 +419,10 @@ def route(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def assign(request: HttpRequest, reference: str) -> HttpResponse:
     _visible(request, reference)  # 404 first for other teams' work
-    raw = request.POST.get("assignee", "")
+    if "assignee" not in request.POST:
+        messages.error(request, "Choose who to assign it to, or Unassigned")
+        return redirect("triage:enquiry", reference=reference)
+    raw = request.POST["assignee"]
     assignee = (
         User.objects.filter(pk=pk, is_staff=True).first()
         if (pk := services.parse_id(raw))
@@ -463,7 +475,7 @@ def move(request: HttpRequest, reference: str) -> HttpResponse:
 @staff_required(TRIAGE)
 @require_POST
 def note(request: HttpRequest, reference: str) -> HttpResponse:
-    text = request.POST.get("note", "")
+    text = _typed(request, "note")
     return _act(
         request,
         reference,
@@ -476,7 +488,7 @@ def note(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def reply(request: HttpRequest, reference: str) -> HttpResponse:
     enquiry = _visible(request, reference)
-    body = request.POST.get("body", "")
+    body = _typed(request, "body")
     canned = request.POST.get("canned", "")
     slugs = request.POST.getlist("case_studies")
     actor = request.user if isinstance(request.user, User) else None
@@ -704,25 +716,30 @@ def _charts(section: str, data: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _window(request: HttpRequest) -> insight.Window:
+def _window(request: HttpRequest) -> tuple[insight.Window, list[str]]:
+    """The period and team asked for, and what could not be used (said, not
+    silently replaced by the defaults)."""
     today = timezone.localdate()
-    try:
-        end = (
-            date.fromisoformat(request.GET.get("to", ""))
-            if request.GET.get("to")
-            else today
-        )
-        start = (
-            date.fromisoformat(request.GET["from"])
-            if request.GET.get("from")
-            else end - timedelta(weeks=12)
-        )
-    except (ValueError, OverflowError):
-        start, end = today - timedelta(weeks=12), today
+    problems: list[str] = []
+
+    def day(name: str) -> date | None:
+        raw = request.GET.get(name, "")
+        try:
+            return date.fromisoformat(raw) if raw else None
+        except (ValueError, OverflowError):
+            problems.append(f"“{raw[:20]}” is not a date like 2026-03-31 ({name})")
+            return None
+
+    end = day("to") or today
+    start = day("from") or end - timedelta(weeks=12)
     floor = date(2000, 1, 1)  # nothing older exists; keeps date arithmetic in range
     start, end = max(min(start, today), floor), max(min(end, today), floor)
-    team = request.GET.get("team", "")
-    return insight.Window(min(start, end), max(start, end), services.parse_id(team))
+    raw_team = request.GET.get("team", "")
+    team = services.parse_id(raw_team)
+    if raw_team and (team is None or not Team.objects.filter(pk=team).exists()):
+        problems.append(f"there is no team with the id “{raw_team[:20]}”")
+        team = None
+    return insight.Window(min(start, end), max(start, end), team), problems
 
 
 @staff_required("enquiries.view_all_enquiries")
@@ -731,7 +748,9 @@ def insight_page(request: HttpRequest) -> HttpResponse:
     """Service, model and horizon-scanning dashboards, with a CSV of every table."""
     section = request.GET.get("section", "service")
     section = section if section in INSIGHT_TABLES else "service"
-    window = _window(request)
+    window, problems = _window(request)
+    for problem in problems:
+        messages.warning(request, f"Filter ignored: {problem}")
     data = {
         "service": insight.service,
         "model": insight.model_quality,

@@ -55,10 +55,23 @@ def test_an_odd_cursor_id_is_ignored(officer: User) -> None:
         assert response.status_code == 200
 
 
-@pytest.mark.parametrize("raw", [BIG, "²"])
-def test_the_insight_page_ignores_an_odd_team(administrator: User, raw: str) -> None:
-    response = signed_in(administrator).get("/staff/insight/", {"team": raw})
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ({"team": BIG}, "there is no team with the id"),
+        ({"team": "²"}, "there is no team with the id"),
+        ({"team": "2147483647"}, "there is no team with the id"),
+        ({"from": "yesterday"}, "is not a date like 2026-03-31 (from)"),
+        ({"to": "9999-99-99"}, "is not a date like 2026-03-31 (to)"),
+    ],
+)
+def test_the_insight_page_says_which_filter_it_ignored(
+    administrator: User, query: dict[str, str], said: str
+) -> None:
+    response = signed_in(administrator).get("/staff/insight/", query)
     assert response.status_code == 200
+    assert "Filter ignored: " in response.content.decode()
+    assert said in response.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -108,3 +108,13 @@ def test_a_note_over_the_limit_is_refused_not_cut(officer: Any) -> None:
     )
     assert "Note must be 5,000 characters or fewer" in page.content.decode()
     assert not Event.objects.filter(enquiry=enquiry, action="note").exists()
+
+
+def test_line_breaks_count_once_as_the_text_box_counts_them(officer: Any) -> None:
+    enquiry, _ = submit()
+    client = Client()
+    client.force_login(officer)
+    note = "\r\n".join(["abcdefg"] * 600)  # 4,799 characters in the box
+    client.post(f"/staff/enquiries/{enquiry.reference}/note/", {"note": note})
+    saved = Event.objects.get(enquiry=enquiry, action="note")
+    assert saved.note == note.replace("\r\n", "\n")

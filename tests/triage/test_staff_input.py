@@ -391,7 +391,47 @@ def test_the_needs_review_filter_agrees_with_the_needs_review_tab(
     settled, _ = submit(title="Already confirmed by staff")
     predicted(settled, "additive-manufacturing")
     services.confirm_labels(enquiry=settled, actor=officer)
+    manual, _ = submit(title="The model could not classify this one")
+    services.flag_for_manual_triage(enquiry_id=manual.pk, reason="model missing")
     client = client_for(officer)
     for query in ({"needs_review": "yes"}, {"tab": "needs-review"}):
         body = client.get("/staff/", query).content.decode()
         assert waiting.reference in body and settled.reference not in body, query
+        assert manual.reference in body, query
+    client.post(  # staff settle the flagged one: it leaves both
+        f"/staff/enquiries/{manual.reference}/correct/",
+        {"product_type": "medical-device"},
+    )
+    for query in ({"needs_review": "yes"}, {"tab": "needs-review"}):
+        body = client.get("/staff/", query).content.decode()
+        assert manual.reference not in body, query
+
+
+def test_a_form_sent_from_a_stale_page_gets_the_services_own_page(
+    officer: User,
+) -> None:
+    enquiry, _ = submit()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(officer)
+    page = client.post(f"/staff/enquiries/{enquiry.reference}/note/", {"note": "Hi"})
+    assert page.status_code == 403
+    assert "Your form could not be sent" in page.content.decode()
+    assert "Sign out" in page.content.decode()  # the service's own layout
+
+
+def test_assigning_without_saying_to_whom_changes_nothing(officer: User) -> None:
+    enquiry, _ = submit()
+    enquiry.assigned_to = officer
+    enquiry.save()
+    response = client_for(officer).post(f"/staff/enquiries/{enquiry.reference}/assign/")
+    assert "Choose who to assign it to" in said(response)[0]
+    enquiry.refresh_from_db()
+    assert enquiry.assigned_to == officer
+
+
+def test_head_works_wherever_get_does(officer: User, editor: User) -> None:
+    anonymous = Client()
+    for path in ("/enquiry/", "/staff/login/", "/"):
+        assert anonymous.head(path).status_code == 200, path
+    assert anonymous.head("/enquiry/check/").status_code == 302  # as GET: no draft
+    assert client_for(editor).head("/staff/case-studies/new/").status_code == 200

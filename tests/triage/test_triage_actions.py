@@ -179,3 +179,17 @@ def test_the_timeline_reads_as_changes_not_data(officer: Any) -> None:
     body = client.get(f"/staff/enquiries/{enquiry.reference}/").content.decode()
     assert f"teams: none → {team.slug}" in body
     assert "{&#x27;" not in body and "{'" not in body  # no raw dictionaries
+
+
+def test_the_timeline_says_what_was_there_before(officer: Any) -> None:
+    enquiry, _ = submit()
+    Event.objects.create(
+        enquiry=enquiry, actor=officer, action="corrected",
+        old={"product_type": "medicine", "by": "model"},
+        new={"product_type": "medical-device"},
+    )  # fmt: skip
+    client = Client()
+    client.force_login(officer)
+    body = client.get(f"/staff/enquiries/{enquiry.reference}/").content.decode()
+    assert "product type: medicine → medical-device" in body
+    assert "previously by: model" in body  # not as if the model made the change
