@@ -730,10 +730,9 @@ def _window(request: HttpRequest) -> tuple[insight.Window, list[str]]:
             problems.append(f"“{raw[:20]}” is not a date like 2026-03-31 ({name})")
             return None
 
-    end = day("to") or today
-    start = day("from") or end - timedelta(weeks=12)
     floor = date(2000, 1, 1)  # nothing older exists; keeps date arithmetic in range
-    start, end = max(min(start, today), floor), max(min(end, today), floor)
+    end = max(min(day("to") or today, today), floor)
+    start = max(min(day("from") or end - timedelta(weeks=12), today), floor)
     raw_team = request.GET.get("team", "")
     team = services.parse_id(raw_team)
     if raw_team and (team is None or not Team.objects.filter(pk=team).exists()):
