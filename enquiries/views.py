@@ -93,7 +93,7 @@ def check_answers(request: HttpRequest) -> HttpResponse:
     skip = ("attachments", "consent", "website", "token")
     fields = {k: v for k, v in draft.items() if k not in skip}
     enquiry, token = services.submit_enquiry(
-        **fields, staged=_staged(draft), token=draft.get("token", "")
+        **fields, staged=_staged(draft), token=draft["token"]
     )
     request.session[SUBMITTED] = {"reference": enquiry.reference, "token": token}
     return redirect("enquiries:submitted")

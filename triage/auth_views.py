@@ -28,19 +28,17 @@ def staff_home(user: Any) -> str:
     return reverse("triage:queue")
 
 
-def _next(request: HttpRequest, user: Any) -> str:
-    home = staff_home(user)
-    target = request.POST.get("next") or request.GET.get("next") or home
-    safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
-    return target if safe else home
+def _asked_next(request: HttpRequest) -> str:
+    """The page to go to after signing in, if one was asked for on this site."""
+    asked = request.POST.get("next") or request.GET.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(asked, allowed_hosts={request.get_host()})
+    return asked if safe else ""
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None)
-    asked = request.POST.get("next") or request.GET.get("next") or ""
-    safe = url_has_allowed_host_and_scheme(asked, allowed_hosts={request.get_host()})
-    context: dict[str, Any] = {"form": form, "next": asked if safe else ""}
+    context: dict[str, Any] = {"form": form, "next": _asked_next(request)}
     if request.method != "POST" or not form.is_valid():
         return render(
             request, "triage/sign_in.html", context, status=400 if form.errors else 200
@@ -69,7 +67,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         otp_login(request, device)
     if settings.STAFF_TWO_FACTOR and not devices:
         return redirect("triage:two_factor")
-    return redirect(_next(request, user))
+    return redirect(_asked_next(request) or staff_home(user))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

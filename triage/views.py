@@ -405,8 +405,7 @@ def correct(request: HttpRequest, reference: str) -> HttpResponse:
 @staff_required(TRIAGE)
 @require_POST
 def route(request: HttpRequest, reference: str) -> HttpResponse:
-    ids = [services.parse_id(t) for t in request.POST.getlist("teams")]
-    teams = list(Team.objects.filter(pk__in=[i for i in ids if i]))
+    teams = _chosen_teams(request)
     return _act(
         request,
         reference,
@@ -423,11 +422,7 @@ def assign(request: HttpRequest, reference: str) -> HttpResponse:
         messages.error(request, "Choose who to assign it to, or Unassigned")
         return redirect("triage:enquiry", reference=reference)
     raw = request.POST["assignee"]
-    assignee = (
-        User.objects.filter(pk=pk, is_staff=True).first()
-        if (pk := services.parse_id(raw))
-        else None
-    )
+    assignee = _chosen_staff(raw)
     if raw and assignee is None:  # only an explicit empty choice unassigns
         messages.error(request, _no_such_staff(raw))
         return redirect("triage:enquiry", reference=reference)
@@ -437,6 +432,18 @@ def assign(request: HttpRequest, reference: str) -> HttpResponse:
         lambda e, a: services.assign_enquiry(enquiry=e, actor=a, assignee=assignee),
         f"Assigned to {assignee.username}." if assignee else "Unassigned.",
     )
+
+
+def _chosen_staff(raw: str) -> User | None:
+    """The staff member a form's assignee value names, if there is one."""
+    pk = services.parse_id(raw)
+    return User.objects.filter(pk=pk, is_staff=True).first() if pk else None
+
+
+def _chosen_teams(request: HttpRequest) -> list[Team]:
+    """The teams a form's ticked team boxes name (values that are no id ignored)."""
+    ids = [pk for t in request.POST.getlist("teams") if (pk := services.parse_id(t))]
+    return list(Team.objects.filter(pk__in=ids))
 
 
 def _no_such_staff(raw: str) -> str:
@@ -530,23 +537,11 @@ def bulk(request: HttpRequest) -> HttpResponse:
         return redirect("triage:queue")
     # checked once, before any row changes: a bad choice changes nothing
     raw = request.POST.get("assignee", "")
-    assignee = (
-        User.objects.filter(pk=pk, is_staff=True).first()
-        if (pk := services.parse_id(raw))
-        else None
-    )
+    assignee = _chosen_staff(raw)
     if action == "assign" and raw and assignee is None:
         messages.error(request, _no_such_staff(raw))
         return redirect("triage:queue")
-    teams = list(
-        Team.objects.filter(
-            pk__in=[
-                pk
-                for t in request.POST.getlist("teams")
-                if (pk := services.parse_id(t))
-            ]
-        )
-    )
+    teams = _chosen_teams(request)
     if action == "route" and not teams:
         messages.error(request, "Choose at least one team")
         return redirect("triage:queue")
